@@ -1,0 +1,46 @@
+// `crossroads <command>`: start the hub, check identifiers, verify the exchange log.
+import { parseArgs } from 'node:util';
+import { runIdCommand } from './cli/id.ts';
+import { runLogCommand } from './cli/log.ts';
+import { runStartCommand } from './cli/start.ts';
+
+const USAGE = `usage: crossroads <command>
+
+  start [--demo]          run the hub (with --demo: the demo network on embedded SQLite)
+  id <number>             check an INSZ, BIS or KBO number; prints JSON, exits 1 when invalid
+  log verify [--db PATH]  recompute the exchange log's hash chain; exits 1 at the first bad record
+
+Configuration comes from CROSSROADS_* environment variables (see README.md).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } } });
+      return runStartCommand({ demo: values.demo });
+    }
+    case 'id':
+      return runIdCommand(rest);
+    case 'log':
+      return runLogCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,65 @@
+// Configuration, read from the environment once at start-up and validated; a bad value stops the
+// hub with a CONFIG_INVALID message naming the variable.
+import { resolve } from 'node:path';
+
+export interface HubConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databasePath: string;
+  readonly sourceTimeoutMs: number;
+  readonly identityService: string;
+  readonly logLevel: string | false;
+  readonly rateLimitPerMinute: number;
+  readonly operatorToken: string | undefined;
+  readonly trustProxy: boolean;
+  readonly demoPortBase: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(variable: string, expected: string, got: string) {
+    super(`CONFIG_INVALID: ${variable} must be ${expected} (got "${got}")`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const dataDir = resolve(env.CROSSROADS_DATA_DIR ?? 'data');
+  const logLevel = env.CROSSROADS_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('CROSSROADS_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
+  const operatorToken = env.CROSSROADS_OPERATOR_TOKEN;
+  if (operatorToken !== undefined && !/^cr\.[0-9a-f-]{36}\.[A-Za-z0-9_-]{32,}$/.test(operatorToken)) {
+    throw new ConfigError(
+      'CROSSROADS_OPERATOR_TOKEN',
+      'of the form cr.<uuid>.<secret of 32+ base64url characters>',
+      '…',
+    );
+  }
+  return {
+    host: env.CROSSROADS_HOST ?? '127.0.0.1',
+    port: integer(env, 'CROSSROADS_PORT', 3000, 0, 65_535),
+    dataDir,
+    databasePath: resolve(env.CROSSROADS_DB ?? `${dataDir}/crossroads.db`),
+    sourceTimeoutMs: integer(env, 'CROSSROADS_SOURCE_TIMEOUT_MS', 5_000, 50, 120_000),
+    identityService: env.CROSSROADS_IDENTITY_SERVICE ?? 'nr.identity',
+    logLevel: logLevel === 'silent' ? false : logLevel,
+    rateLimitPerMinute: integer(env, 'CROSSROADS_RATE_LIMIT_PER_MINUTE', 120_000, 1, 100_000_000),
+    operatorToken,
+    trustProxy: env.CROSSROADS_TRUST_PROXY === 'true',
+    demoPortBase: integer(env, 'CROSSROADS_DEMO_PORT_BASE', 3101, 0, 65_000),
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}

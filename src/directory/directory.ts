@@ -1,0 +1,299 @@
+// The persons directory: REGISTER, UNREGISTER and LIST, as KSZ-BCSS ManageAccess does them.
+// Nothing is deleted: UNREGISTER closes the period, and every change is kept in directory_events.
+import type { Kysely, Transaction } from 'kysely';
+import {
+  type Clock,
+  type IsoDate,
+  Problem,
+  isIsoDate,
+  isValidPeriod,
+  newId,
+  parseInsz,
+  today,
+} from '../kernel/index.ts';
+import { type Actor, type Institution, type NetworkRegistry, actorLabel } from '../network/index.ts';
+import type { Database } from '../store/index.ts';
+import { exclusivityConflict, overlapping, ownOverlap, proofMatches } from './rules.ts';
+import type { Identity, IdentityProof, Registration } from './types.ts';
+
+export interface IdentitySource {
+  /** The person as the identity source knows them, or undefined when it does not. */
+  lookup(insz: string, requester: Institution): Promise<Identity | undefined>;
+}
+
+export interface RegisterInput {
+  readonly insz: string;
+  readonly capacity: number;
+  readonly phase?: number;
+  readonly start: IsoDate;
+  readonly end?: IsoDate | null;
+  readonly proof: IdentityProof;
+}
+
+export interface RegisterResult {
+  readonly registration: Registration;
+  /** The person's other registrations in the same sector that overlap the new one. */
+  readonly overlapping: readonly Registration[];
+  /** True when an identical registration already existed (REGISTER is idempotent). */
+  readonly repeated: boolean;
+}
+
+export const PHASE_DEFINITIVE = 0;
+export const PHASE_PROVISIONAL = 902;
+
+export class PersonsDirectory {
+  readonly #db: Kysely<Database>;
+  readonly #registry: NetworkRegistry;
+  readonly #identity: IdentitySource;
+  readonly #clock: Clock;
+
+  constructor(db: Kysely<Database>, registry: NetworkRegistry, identity: IdentitySource, clock: Clock) {
+    this.#db = db;
+    this.#registry = registry;
+    this.#identity = identity;
+    this.#clock = clock;
+  }
+
+  async register(institution: Institution, actor: Actor, input: RegisterInput): Promise<RegisterResult> {
+    const insz = validInsz(input.insz);
+    const phase = input.phase ?? PHASE_DEFINITIVE;
+    const end = input.end ?? null;
+    checkPeriod(input.start, end, false);
+    if (institution.sector === null || institution.subsector === null) {
+      throw new Problem('UNKNOWN_CAPACITY', 'an institution outside the sectors holds no capacities');
+    }
+    const capacity = this.#registry.capacity(institution.sector, input.capacity);
+    if (!capacity) {
+      throw new Problem(
+        'UNKNOWN_CAPACITY',
+        `capacity ${input.capacity} is not defined in sector ${institution.sector}`,
+      );
+    }
+    if (phase !== PHASE_DEFINITIVE && phase !== PHASE_PROVISIONAL) {
+      throw new Problem('VALIDATION_FAILED', 'phase is 0 (definitive) or 902 (provisional)');
+    }
+
+    const identity = await this.#identity.lookup(insz, institution);
+    if (!identity) throw new Problem('PERSON_UNKNOWN', 'the National Register does not know this number');
+    if (!proofMatches(input.proof, identity)) {
+      throw new Problem('IDENTITY_MISMATCH', 'the proof given does not match the identity source');
+    }
+
+    const candidate = {
+      institutionId: institution.id,
+      sector: institution.sector,
+      capacity: input.capacity,
+      phase,
+      start: input.start,
+      end,
+    };
+    // Check and insert in one transaction, so two concurrent REGISTERs cannot both pass the check.
+    return this.#db.transaction().execute(async (trx) => {
+      const sameSector = await selectPersonInSector(trx, insz, institution.sector!);
+      const own = ownOverlap(candidate, sameSector);
+      if (own?.kind === 'identical') {
+        return {
+          registration: own.existing,
+          overlapping: overlapping(candidate, sameSector).filter((r) => r.id !== own.existing.id),
+          repeated: true,
+        };
+      }
+      if (own)
+        throw new Problem('REGISTRATION_OVERLAP', 'you hold this capacity for an overlapping period', {
+          conflicting: this.describe(own.existing),
+        });
+      const conflict = exclusivityConflict(candidate, sameSector, capacity.exclusive);
+      if (conflict) {
+        throw new Problem(
+          'EXCLUSIVITY_CONFLICT',
+          `capacity ${capacity.code} is exclusive in sector ${capacity.sector}`,
+          {
+            conflicting: this.describe(conflict),
+          },
+        );
+      }
+      const at = this.#clock.now().toISOString();
+      const registration: Registration = {
+        id: newId(),
+        insz,
+        institutionId: institution.id,
+        sector: institution.sector!,
+        subsector: institution.subsector!,
+        capacity: input.capacity,
+        phase,
+        start: input.start,
+        end,
+        createdAt: at,
+        createdBy: actorLabel(actor),
+        endedAt: null,
+        endedBy: null,
+      };
+      await trx.insertInto('registrations').values(toRow(registration)).execute();
+      await recordEvent(trx, registration.id, 'REGISTER', at, registration.createdBy, {
+        start: input.start,
+        end,
+        phase,
+      });
+      return { registration, overlapping: overlapping(candidate, sameSector), repeated: false };
+    });
+  }
+
+  /** Closes a registration's period at `end` (default: today in Belgium). */
+  async unregister(institution: Institution, actor: Actor, id: string, end?: IsoDate): Promise<Registration> {
+    const closeOn = end ?? today(this.#clock);
+    if (!isIsoDate(closeOn)) throw new Problem('DATE_INVALID', `${closeOn} is not a calendar date`);
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('registrations')
+        .selectAll()
+        .where('id', '=', id)
+        .where('institution_id', '=', institution.id)
+        .executeTakeFirst();
+      if (!row) throw new Problem('REGISTRATION_NOT_FOUND', `you hold no registration ${id}`);
+      const current = toRegistration(row);
+      if (current.end !== null && current.end <= closeOn) {
+        throw new Problem('REGISTRATION_ENDED', `the registration already ends on ${current.end}`);
+      }
+      // An end equal to the start leaves an empty period: the registration is annulled.
+      checkPeriod(current.start, closeOn, true);
+      const at = this.#clock.now().toISOString();
+      const by = actorLabel(actor);
+      await trx
+        .updateTable('registrations')
+        .set({ end_date: closeOn, ended_at: at, ended_by: by })
+        .where('id', '=', id)
+        .execute();
+      await recordEvent(trx, id, 'UNREGISTER', at, by, { end: closeOn, previousEnd: current.end });
+      return { ...current, end: closeOn, endedAt: at, endedBy: by };
+    });
+  }
+
+  /** LIST: the person's registrations at this institution, ended ones included. */
+  async list(institution: Institution, insz: string): Promise<Registration[]> {
+    return this.ofPersonAtInstitution(validInsz(insz), institution.id);
+  }
+
+  async ofPersonAtInstitution(insz: string, institutionId: string): Promise<Registration[]> {
+    const rows = await this.#db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('insz', '=', insz)
+      .where('institution_id', '=', institutionId)
+      .orderBy('start_date')
+      .execute();
+    return rows.map(toRegistration);
+  }
+
+  async ofPersonInSector(insz: string, sector: number): Promise<Registration[]> {
+    return selectPersonInSector(this.#db, insz, sector);
+  }
+
+  /** How a registration is shown to an institution: with the holder's enterprise number. */
+  describe(r: Registration): RegistrationView {
+    return {
+      id: r.id,
+      insz: r.insz,
+      institution: this.#registry.institutionById(r.institutionId)?.kbo ?? r.institutionId,
+      sector: r.sector,
+      subsector: r.subsector,
+      capacity: r.capacity,
+      phase: r.phase,
+      period: { start: r.start, end: r.end },
+      createdAt: r.createdAt,
+      endedAt: r.endedAt,
+    };
+  }
+}
+
+export interface RegistrationView {
+  readonly id: string;
+  readonly insz: string;
+  readonly institution: string;
+  readonly sector: number;
+  readonly subsector: number;
+  readonly capacity: number;
+  readonly phase: number;
+  readonly period: { readonly start: string; readonly end: string | null };
+  readonly createdAt: string;
+  readonly endedAt: string | null;
+}
+
+function validInsz(input: string): string {
+  const parsed = parseInsz(input);
+  if (!parsed.ok) throw new Problem(parsed.code, parsed.reason);
+  return parsed.insz.value;
+}
+
+function checkPeriod(start: string, end: string | null, allowEmpty: boolean): void {
+  for (const d of [start, end]) {
+    if (d !== null && !isIsoDate(d)) throw new Problem('DATE_INVALID', `${d} is not a calendar date`);
+  }
+  if (!(allowEmpty && end === start) && !isValidPeriod({ start, end })) {
+    throw new Problem('PERIOD_INVALID', `the period ends (${end}) on or before it starts (${start})`);
+  }
+}
+
+async function selectPersonInSector(
+  db: Kysely<Database>,
+  insz: string,
+  sector: number,
+): Promise<Registration[]> {
+  const rows = await db
+    .selectFrom('registrations')
+    .selectAll()
+    .where('insz', '=', insz)
+    .where('sector', '=', sector)
+    .orderBy('start_date')
+    .execute();
+  return rows.map(toRegistration);
+}
+
+async function recordEvent(
+  trx: Transaction<Database>,
+  registrationId: string,
+  action: 'REGISTER' | 'UNREGISTER',
+  at: string,
+  by: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await trx
+    .insertInto('directory_events')
+    .values({ id: newId(), registration_id: registrationId, action, at, by, detail: JSON.stringify(detail) })
+    .execute();
+}
+
+export function toRow(r: Registration): Database['registrations'] {
+  return {
+    id: r.id,
+    insz: r.insz,
+    institution_id: r.institutionId,
+    sector: r.sector,
+    subsector: r.subsector,
+    capacity: r.capacity,
+    phase: r.phase,
+    start_date: r.start,
+    end_date: r.end,
+    created_at: r.createdAt,
+    created_by: r.createdBy,
+    ended_at: r.endedAt,
+    ended_by: r.endedBy,
+  };
+}
+
+function toRegistration(r: Database['registrations']): Registration {
+  return {
+    id: r.id,
+    insz: r.insz,
+    institutionId: r.institution_id,
+    sector: r.sector,
+    subsector: r.subsector,
+    capacity: r.capacity,
+    phase: r.phase,
+    start: r.start_date,
+    end: r.end_date,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    endedAt: r.ended_at,
+    endedBy: r.ended_by,
+  };
+}

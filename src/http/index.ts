@@ -1,0 +1,8 @@
+// HTTP: server assembly, authentication, problem answers, shared schemas.
+export { buildServer } from './server.ts';
+export type { ServerOptions } from './server.ts';
+export { actorOf, institutionOf, checkCaller } from './auth.ts';
+export type { Audience } from './auth.ts';
+export { sendProblem, problemBody, toProblem, PROBLEM_MEDIA_TYPE } from './problem-reply.ts';
+export { maskNationalNumbers } from './logging.ts';
+export * from './schemas.ts';

@@ -1,0 +1,75 @@
+// The composition root: opens the store and wires every capability into one running hub.
+import type { FastifyInstance } from 'fastify';
+import { AuthorisationRegister, authorisationRoutes } from './authz/index.ts';
+import type { HubConfig } from './config.ts';
+import { PersonsDirectory, RegistryIdentitySource, directoryRoutes } from './directory/index.ts';
+import { Broker, exchangeRoutes } from './exchange/index.ts';
+import { buildServer } from './http/index.ts';
+import { type Clock, systemClock } from './kernel/index.ts';
+import { ExchangeLog, adminLogRoutes } from './log/index.ts';
+import { NetworkRegistry, SourceClient, networkRoutes } from './network/index.ts';
+import { type Store, openStore } from './store/index.ts';
+
+export const VERSION = '0.1.0';
+
+export interface Hub {
+  readonly config: HubConfig;
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly registry: NetworkRegistry;
+  readonly directory: PersonsDirectory;
+  readonly authorisations: AuthorisationRegister;
+  readonly log: ExchangeLog;
+  readonly broker: Broker;
+  readonly sources: SourceClient;
+  readonly clock: Clock;
+  /** Stops taking requests, finishes those in flight, flushes the log, closes the store. */
+  close(): Promise<void>;
+}
+
+export async function createHub(config: HubConfig, clock: Clock = systemClock): Promise<Hub> {
+  const store = await openStore({ path: config.databasePath });
+  const registry = await NetworkRegistry.load(store.db, clock);
+  const authorisations = await AuthorisationRegister.load(store.db, registry, clock);
+  const log = await ExchangeLog.open(store.db);
+  const sources = new SourceClient({ timeoutMs: config.sourceTimeoutMs });
+  const identity = new RegistryIdentitySource(registry, sources, config.identityService, clock);
+  const directory = new PersonsDirectory(store.db, registry, identity, clock);
+  const broker = new Broker({ registry, directory, authorisations, log, sources, clock });
+
+  const app = await buildServer({
+    registry,
+    logLevel: config.logLevel,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    version: VERSION,
+    trustProxy: config.trustProxy,
+    routes: [
+      networkRoutes(registry),
+      authorisationRoutes(authorisations),
+      directoryRoutes(directory),
+      exchangeRoutes({ broker, registry, authorisations, store, clock }),
+      adminLogRoutes(store),
+    ],
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    app,
+    store,
+    registry,
+    directory,
+    authorisations,
+    log,
+    broker,
+    sources,
+    clock,
+    close: () =>
+      (closed ??= (async () => {
+        await app.close();
+        await log.flush();
+        await sources.close();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,9 @@
+// The exchange log: one record per exchange attempt, durable before the caller gets an answer.
+export { ExchangeLog } from './exchange-log.ts';
+export type { AppendReceipt, ExchangeLogOptions } from './exchange-log.ts';
+export { recordByExchangeId, recordsAbout, verifyChain } from './reader.ts';
+export type { ChainCheck } from './reader.ts';
+export { GENESIS_HASH, encodeRecord, hashRecord } from './record.ts';
+export type { ExchangeOutcome, ExchangeRecord, StoredRecord } from './record.ts';
+export { adminLogRoutes } from './routes.ts';
+export * from './merkle/index.ts';

@@ -1,0 +1,4 @@
+// Store: the database connection, its dialect adapter and its migrations.
+export { openStore } from './database.ts';
+export type { Store, StoreOptions } from './database.ts';
+export type * from './schema.ts';

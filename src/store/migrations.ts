@@ -1,0 +1,148 @@
+// Schema migrations, one list for every engine. Append only: a released migration never changes.
+import type { Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('institutions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('kbo', 'text', (c) => c.notNull().unique())
+      .addColumn('name_nl', 'text', (c) => c.notNull())
+      .addColumn('name_fr', 'text', (c) => c.notNull())
+      .addColumn('sector', 'integer')
+      .addColumn('subsector', 'integer')
+      .addColumn('source_url', 'text')
+      .addColumn('source_token', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('updated_by', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('capacities')
+      .addColumn('sector', 'integer', (c) => c.notNull())
+      .addColumn('code', 'integer', (c) => c.notNull())
+      .addColumn('label_nl', 'text', (c) => c.notNull())
+      .addColumn('label_fr', 'text', (c) => c.notNull())
+      .addColumn('exclusive', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('capacities_pk', ['sector', 'code'])
+      .execute();
+
+    await db.schema
+      .createTable('services')
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('title_nl', 'text', (c) => c.notNull())
+      .addColumn('title_fr', 'text', (c) => c.notNull())
+      .addColumn('title_en', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('fields_schema', 'text', (c) => c.notNull())
+      .addColumn('provider_rule', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('services_pk', ['id', 'version'])
+      .execute();
+
+    await db.schema
+      .createTable('credentials')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('institution_id', 'text')
+      .addColumn('secret_hash', 'text', (c) => c.notNull())
+      .addColumn('label', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .addColumn('revoked_by', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('registrations')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('insz', 'text', (c) => c.notNull())
+      .addColumn('institution_id', 'text', (c) => c.notNull())
+      .addColumn('sector', 'integer', (c) => c.notNull())
+      .addColumn('subsector', 'integer', (c) => c.notNull())
+      .addColumn('capacity', 'integer', (c) => c.notNull())
+      .addColumn('phase', 'integer', (c) => c.notNull())
+      .addColumn('start_date', 'text', (c) => c.notNull())
+      .addColumn('end_date', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('ended_at', 'text')
+      .addColumn('ended_by', 'text')
+      .execute();
+    await db.schema
+      .createIndex('registrations_person_institution')
+      .on('registrations')
+      .columns(['insz', 'institution_id'])
+      .execute();
+    await db.schema
+      .createIndex('registrations_person_sector')
+      .on('registrations')
+      .columns(['insz', 'sector'])
+      .execute();
+
+    await db.schema
+      .createTable('directory_events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('registration_id', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('by', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('directory_events_registration')
+      .on('directory_events')
+      .column('registration_id')
+      .execute();
+
+    await db.schema
+      .createTable('authorisations')
+      .addColumn('ref', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('decided_on', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('recipients', 'text', (c) => c.notNull())
+      .addColumn('services', 'text', (c) => c.notNull())
+      .addColumn('purposes', 'text', (c) => c.notNull())
+      .addColumn('capacities', 'text', (c) => c.notNull())
+      .addColumn('valid_from', 'text', (c) => c.notNull())
+      .addColumn('valid_to', 'text')
+      .addColumn('data_level', 'text', (c) => c.notNull())
+      .addColumn('note', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('authorisations_pk', ['ref', 'version'])
+      .execute();
+
+    await db.schema
+      .createTable('exchange_log')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('exchange_id', 'text', (c) => c.notNull().unique())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('person', 'text')
+      .addColumn('caller', 'text')
+      .addColumn('record', 'text', (c) => c.notNull())
+      .addColumn('hash', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('exchange_log_person')
+      .on('exchange_log')
+      .columns(['person', 'seq'])
+      .execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
