@@ -14,6 +14,7 @@ export interface HubConfig {
   readonly operatorToken: string | undefined;
   readonly trustProxy: boolean;
   readonly demoPortBase: number;
+  readonly demoPeople: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     operatorToken,
     trustProxy: env.CROSSROADS_TRUST_PROXY === 'true',
     demoPortBase: integer(env, 'CROSSROADS_DEMO_PORT_BASE', 3101, 0, 65_000),
+    demoPeople: integer(env, 'CROSSROADS_DEMO_PEOPLE', 1000, 10, 100_000),
   };
 }
 

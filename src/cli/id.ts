@@ -13,7 +13,7 @@ export interface IdVerdict {
 export function identify(input: string): IdVerdict {
   const digits = normaliseInsz(input);
   if (/^\d{10}$/.test(digits)) {
-    const kbo = parseKbo(input);
+    const kbo = parseKbo(digits);
     return kbo.ok ? { valid: true, kind: 'kbo' } : { valid: false, kind: 'kbo', code: kbo.code };
   }
   const parsed = parseInsz(input);

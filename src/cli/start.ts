@@ -19,6 +19,7 @@ export async function runStartCommand(options: { demo: boolean }): Promise<numbe
         portBase: config.demoPortBase,
         dataDir: config.dataDir,
         host: config.host,
+        people: config.demoPeople,
       });
       printDemo(demo, join(config.dataDir, 'demo.json'));
     } else {

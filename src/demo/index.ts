@@ -14,3 +14,4 @@ export {
 } from './network.ts';
 export type { DemoInstitutionKey } from './network.ts';
 export { demoRegistrations } from './sources.ts';
+export { Random } from './random.ts';

@@ -12,7 +12,7 @@ import {
   today,
 } from '../kernel/index.ts';
 import { type Actor, type Institution, type NetworkRegistry, actorLabel } from '../network/index.ts';
-import type { Database } from '../store/index.ts';
+import { type Database, type Precompiled, precompile, slot } from '../store/index.ts';
 import { exclusivityConflict, overlapping, ownOverlap, proofMatches } from './rules.ts';
 import type { Identity, IdentityProof, Registration } from './types.ts';
 
@@ -46,12 +46,30 @@ export class PersonsDirectory {
   readonly #registry: NetworkRegistry;
   readonly #identity: IdentitySource;
   readonly #clock: Clock;
+  readonly #atInstitution: Precompiled<Database['registrations']>;
+  readonly #inSector: Precompiled<Database['registrations']>;
 
   constructor(db: Kysely<Database>, registry: NetworkRegistry, identity: IdentitySource, clock: Clock) {
     this.#db = db;
     this.#registry = registry;
     this.#identity = identity;
     this.#clock = clock;
+    this.#atInstitution = precompile(
+      db
+        .selectFrom('registrations')
+        .selectAll()
+        .where('insz', '=', slot<string>('insz'))
+        .where('institution_id', '=', slot<string>('institution'))
+        .orderBy('start_date'),
+    );
+    this.#inSector = precompile(
+      db
+        .selectFrom('registrations')
+        .selectAll()
+        .where('insz', '=', slot<string>('insz'))
+        .where('sector', '=', slot<number>('sector'))
+        .orderBy('start_date'),
+    );
   }
 
   async register(institution: Institution, actor: Actor, input: RegisterInput): Promise<RegisterResult> {
@@ -89,7 +107,7 @@ export class PersonsDirectory {
     };
     // Check and insert in one transaction, so two concurrent REGISTERs cannot both pass the check.
     return this.#db.transaction().execute(async (trx) => {
-      const sameSector = await selectPersonInSector(trx, insz, institution.sector!);
+      const sameSector = await this.#personInSector(trx, insz, institution.sector!);
       const own = ownOverlap(candidate, sameSector);
       if (own?.kind === 'identical') {
         return {
@@ -138,10 +156,73 @@ export class PersonsDirectory {
     });
   }
 
+  /**
+   * Loads registrations in bulk (an initial load from an existing directory, or a benchmark).
+   * Each line is validated; bad lines are returned with their reason and the rest are loaded.
+   * Proof of identity and exclusivity are the responsibility of the directory being loaded.
+   */
+  async importRegistrations(
+    lines: readonly ImportLine[],
+    actor: Actor,
+    chunkSize = 500,
+  ): Promise<ImportResult> {
+    const rejected: { index: number; code: string; reason: string }[] = [];
+    const at = this.#clock.now().toISOString();
+    const by = actorLabel(actor);
+    const rows: Database['registrations'][] = [];
+    lines.forEach((line, index) => {
+      try {
+        rows.push(toRow(this.#validImportLine(line, at, by)));
+      } catch (error) {
+        if (!(error instanceof Problem)) throw error;
+        rejected.push({ index, code: error.code, reason: error.detail ?? error.message });
+      }
+    });
+    await this.#db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += chunkSize) {
+        await trx
+          .insertInto('registrations')
+          .values(rows.slice(i, i + chunkSize))
+          .execute();
+      }
+    });
+    return { loaded: rows.length, rejected };
+  }
+
+  #validImportLine(line: ImportLine, at: string, by: string): Registration {
+    const insz = validInsz(line.insz);
+    const institution = this.#registry.institutionByKbo(line.institution);
+    if (!institution || institution.sector === null || institution.subsector === null) {
+      throw new Problem('UNKNOWN_INSTITUTION', `no institution ${line.institution} in a sector`);
+    }
+    if (!this.#registry.capacity(institution.sector, line.capacity)) {
+      throw new Problem(
+        'UNKNOWN_CAPACITY',
+        `capacity ${line.capacity} is not defined in sector ${institution.sector}`,
+      );
+    }
+    checkPeriod(line.start, line.end ?? null, false);
+    return {
+      id: newId(),
+      insz,
+      institutionId: institution.id,
+      sector: institution.sector,
+      subsector: institution.subsector,
+      capacity: line.capacity,
+      phase: line.phase ?? PHASE_DEFINITIVE,
+      start: line.start,
+      end: line.end ?? null,
+      createdAt: at,
+      createdBy: by,
+      endedAt: null,
+      endedBy: null,
+    };
+  }
+
   /** Closes a registration's period at `end` (default: today in Belgium). */
   async unregister(institution: Institution, actor: Actor, id: string, end?: IsoDate): Promise<Registration> {
-    const closeOn = end ?? today(this.#clock);
-    if (!isIsoDate(closeOn)) throw new Problem('DATE_INVALID', `${closeOn} is not a calendar date`);
+    if (end !== undefined && !isIsoDate(end))
+      throw new Problem('DATE_INVALID', `${end} is not a calendar date`);
     return this.#db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('registrations')
@@ -151,6 +232,8 @@ export class PersonsDirectory {
         .executeTakeFirst();
       if (!row) throw new Problem('REGISTRATION_NOT_FOUND', `you hold no registration ${id}`);
       const current = toRegistration(row);
+      // Without an end, the dossier closes today; one that has not started yet is annulled.
+      const closeOn = end ?? maxDate(today(this.#clock), current.start);
       if (current.end !== null && current.end <= closeOn) {
         throw new Problem('REGISTRATION_ENDED', `the registration already ends on ${current.end}`);
       }
@@ -173,19 +256,20 @@ export class PersonsDirectory {
     return this.ofPersonAtInstitution(validInsz(insz), institution.id);
   }
 
+  /** On the exchange path: the caller's registrations for the person. */
   async ofPersonAtInstitution(insz: string, institutionId: string): Promise<Registration[]> {
-    const rows = await this.#db
-      .selectFrom('registrations')
-      .selectAll()
-      .where('insz', '=', insz)
-      .where('institution_id', '=', institutionId)
-      .orderBy('start_date')
-      .execute();
+    const rows = await this.#atInstitution.run(this.#db, { insz, institution: institutionId });
     return rows.map(toRegistration);
   }
 
+  /** On the exchange path (routing): the person's registrations in a sector. */
   async ofPersonInSector(insz: string, sector: number): Promise<Registration[]> {
-    return selectPersonInSector(this.#db, insz, sector);
+    return this.#personInSector(this.#db, insz, sector);
+  }
+
+  async #personInSector(db: Kysely<Database>, insz: string, sector: number): Promise<Registration[]> {
+    const rows = await this.#inSector.run(db, { insz, sector });
+    return rows.map(toRegistration);
   }
 
   /** How a registration is shown to an institution: with the holder's enterprise number. */
@@ -205,6 +289,21 @@ export class PersonsDirectory {
   }
 }
 
+export interface ImportLine {
+  readonly insz: string;
+  /** KBO of the institution holding the dossier. */
+  readonly institution: string;
+  readonly capacity: number;
+  readonly phase?: number;
+  readonly start: IsoDate;
+  readonly end?: IsoDate | null;
+}
+
+export interface ImportResult {
+  readonly loaded: number;
+  readonly rejected: readonly { readonly index: number; readonly code: string; readonly reason: string }[];
+}
+
 export interface RegistrationView {
   readonly id: string;
   readonly insz: string;
@@ -216,6 +315,10 @@ export interface RegistrationView {
   readonly period: { readonly start: string; readonly end: string | null };
   readonly createdAt: string;
   readonly endedAt: string | null;
+}
+
+function maxDate(a: IsoDate, b: IsoDate): IsoDate {
+  return a > b ? a : b;
 }
 
 function validInsz(input: string): string {
@@ -231,21 +334,6 @@ function checkPeriod(start: string, end: string | null, allowEmpty: boolean): vo
   if (!(allowEmpty && end === start) && !isValidPeriod({ start, end })) {
     throw new Problem('PERIOD_INVALID', `the period ends (${end}) on or before it starts (${start})`);
   }
-}
-
-async function selectPersonInSector(
-  db: Kysely<Database>,
-  insz: string,
-  sector: number,
-): Promise<Registration[]> {
-  const rows = await db
-    .selectFrom('registrations')
-    .selectAll()
-    .where('insz', '=', insz)
-    .where('sector', '=', sector)
-    .orderBy('start_date')
-    .execute();
-  return rows.map(toRegistration);
 }
 
 async function recordEvent(

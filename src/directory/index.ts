@@ -5,7 +5,14 @@ export {
   PHASE_PROVISIONAL,
   toRow as registrationRow,
 } from './directory.ts';
-export type { IdentitySource, RegisterInput, RegisterResult, RegistrationView } from './directory.ts';
+export type {
+  IdentitySource,
+  ImportLine,
+  ImportResult,
+  RegisterInput,
+  RegisterResult,
+  RegistrationView,
+} from './directory.ts';
 export { RegistryIdentitySource, IDENTITY_PURPOSE } from './identity-source.ts';
 export { overlapping, exclusivityConflict, ownOverlap, proofMatches, normaliseName } from './rules.ts';
 export type { NewRegistration } from './rules.ts';

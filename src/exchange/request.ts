@@ -43,7 +43,7 @@ export function validInsz(input: string): string {
 export function askedPeriod(body: Pick<ExchangeRequestBody, 'date' | 'period'>): Period {
   if ((body.date === undefined) === (body.period === undefined)) {
     throw new Problem('VALIDATION_FAILED', 'give either date or period, not both and not neither', {
-      errors: [{ pointer: '/date', message: 'exactly one of date and period is required' }],
+      errors: [{ pointer: '/body/date', message: 'exactly one of date and period is required' }],
     });
   }
   if (body.date !== undefined) {

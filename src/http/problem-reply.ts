@@ -33,14 +33,21 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
   const e = error as Partial<FastifyError> & { validationContext?: string };
   if (e.validation) {
-    const errors = e.validation.map((v) => ({
-      pointer: `/${e.validationContext ?? 'body'}${v.instancePath}`,
-      message: v.message ?? 'invalid',
-      ...(v.params && 'missingProperty' in v.params ? { missing: String(v.params.missingProperty) } : {}),
-      ...(v.params && 'additionalProperty' in v.params
-        ? { unexpected: String(v.params.additionalProperty) }
-        : {}),
-    }));
+    const errors = e.validation.map((v) => {
+      const missing =
+        v.params && 'missingProperty' in v.params ? String(v.params.missingProperty) : undefined;
+      const unexpected =
+        v.params && 'additionalProperty' in v.params ? String(v.params.additionalProperty) : undefined;
+      // A missing or unexpected member is pointed at itself (/body/purpose), not at its parent.
+      const member = missing ?? unexpected;
+      const tail = member === undefined ? '' : `/${pointerToken(member)}`;
+      return {
+        pointer: `/${e.validationContext ?? 'body'}${v.instancePath}${tail}`,
+        message: v.message ?? 'invalid',
+        ...(missing !== undefined ? { missing } : {}),
+        ...(unexpected !== undefined ? { unexpected } : {}),
+      };
+    });
     return new Problem('VALIDATION_FAILED', errors.map((x) => `${x.pointer} ${x.message}`).join('; '), {
       errors,
     });
@@ -63,4 +70,9 @@ export function toProblem(error: unknown): Problem {
     return new Problem('VALIDATION_FAILED', e.message);
   }
   return new Problem('INTERNAL');
+}
+
+/** RFC 6901: escapes one reference token of a JSON pointer. */
+function pointerToken(name: string): string {
+  return name.replaceAll('~', '~0').replaceAll('/', '~1');
 }

@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { Problem, newId } from '../kernel/index.ts';
 import type { NetworkRegistry } from '../network/index.ts';
 import { registerAuthentication } from './auth.ts';
@@ -36,8 +36,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  // The API speaks JSON only: a text/plain body is answered 415, not parsed into a string that
+  // then fails the schema as VALIDATION_FAILED.
+  app.removeContentTypeParser('text/plain');
 
-  await app.register(helmet, { global: true });
+  // Security headers on every answer. The content security policy only matters for HTML, so it is
+  // sent by the pages themselves (and by /docs), which keeps it off the per-request JSON path.
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimitPerMinute,
@@ -85,12 +90,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ),
   );
 
-  app.get('/', { schema: { hide: true } }, (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(landingPage()),
-  );
-  app.get('/problems', { schema: { hide: true } }, (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(problemsPage()),
-  );
+  app.get('/', { schema: { hide: true } }, (_request, reply) => sendPage(reply, landingPage()));
+  app.get('/problems', { schema: { hide: true } }, (_request, reply) => sendPage(reply, problemsPage()));
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   app.get(
     '/health',
@@ -111,4 +112,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 function credentialIdOf(authorization: string | undefined): string | undefined {
   const token = authorization?.split(/\s+/)[1];
   return token?.split('.')[1];
+}
+
+const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+function sendPage(reply: FastifyReply, html: string): FastifyReply {
+  return reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8').send(html);
 }

@@ -26,7 +26,17 @@ const brusselsDate = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
+let cachedMinute = -1;
+let cachedDate = '';
+
 /** The calendar day in Belgium at instant `at` (the hub's notion of "today"). */
 export function dateInBelgium(at: Date): IsoDate {
-  return brusselsDate.format(at);
+  // Intl formatting is slow and the exchange path asks on every request: the answer can only
+  // change on a minute boundary (time-zone offsets are whole or half hours), so keep the last one.
+  const minute = Math.floor(at.getTime() / 60_000);
+  if (minute !== cachedMinute) {
+    cachedDate = brusselsDate.format(at);
+    cachedMinute = minute;
+  }
+  return cachedDate;
 }

@@ -17,7 +17,9 @@ export function isValidPeriod(p: Period): boolean {
   return p.end == null || p.end > p.start;
 }
 
+/** True when the periods share a day. An empty period [d, d) (an annulled registration) shares none. */
 export function overlaps(a: Period, b: Period): boolean {
+  if (!isValidPeriod(a) || !isValidPeriod(b)) return false;
   return (a.end == null || b.start < a.end) && (b.end == null || a.start < b.end);
 }
 

@@ -2,7 +2,7 @@
 // caller gets its answer. Appends that arrive together are committed together ("group commit"):
 // one transaction and one fsync per batch, so durability does not cost a disk flush per request.
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/index.ts';
+import { type Database, type Precompiled, precompile, slot } from '../store/index.ts';
 import { type ExchangeRecord, GENESIS_HASH, type StoredRecord, encodeRecord, hashRecord } from './record.ts';
 
 export interface AppendReceipt {
@@ -28,9 +28,12 @@ export class ExchangeLog {
   #lastHash: string;
   #pending: Pending[] = [];
   #flushing: Promise<void> | undefined;
+  /** Multi-row inserts compiled once per size; a batch is written with as few statements as it takes. */
+  readonly #inserts: readonly { readonly rows: number; readonly query: Precompiled<unknown> }[];
 
   private constructor(db: Kysely<Database>, lastSeq: number, lastHash: string, options: ExchangeLogOptions) {
     this.#db = db;
+    this.#inserts = INSERT_SIZES.map((rows) => ({ rows, query: precompile(insertRows(db, rows)) }));
     this.#lastSeq = lastSeq;
     this.#lastHash = lastHash;
     this.#maxBatch = options.maxBatch ?? 1000;
@@ -100,7 +103,11 @@ export class ExchangeLog {
     }
     try {
       await this.#db.transaction().execute(async (trx) => {
-        for (const row of rows) await trx.insertInto('exchange_log').values(row).execute();
+        let done = 0;
+        for (const { rows: size, query } of this.#inserts) {
+          for (; rows.length - done >= size; done += size)
+            await query.run(trx, slotValues(rows.slice(done, done + size)));
+        }
       });
     } catch (error) {
       for (const p of batch) p.reject(error);
@@ -110,4 +117,24 @@ export class ExchangeLog {
     this.#lastHash = prev;
     batch.forEach((p, i) => p.resolve(receipts[i]!));
   }
+}
+
+const INSERT_SIZES = [64, 8, 1]; // largest first; 1 guarantees every remainder fits
+const COLUMNS = ['seq', 'exchange_id', 'at', 'person', 'caller', 'record', 'hash'] as const;
+
+function insertRows(db: Kysely<Database>, count: number) {
+  const rows = Array.from({ length: count }, (_, i) => {
+    const row: Record<string, unknown> = {};
+    for (const column of COLUMNS) row[column] = slot(`${column}${i}`);
+    return row as unknown as Database['exchange_log'];
+  });
+  return db.insertInto('exchange_log').values(rows);
+}
+
+function slotValues(rows: readonly Database['exchange_log'][]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, i) => {
+    for (const column of COLUMNS) values[`${column}${i}`] = row[column];
+  });
+  return values;
 }

@@ -65,7 +65,6 @@ export class SourceClient {
         body: JSON.stringify(body),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
-        signal: AbortSignal.timeout(this.#timeoutMs),
       });
       status = response.statusCode;
       text = await readLimited(response.body, this.#maxAnswerBytes);
