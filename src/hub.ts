@@ -33,7 +33,13 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
   const authorisations = await AuthorisationRegister.load(store.db, registry, clock);
   const log = await ExchangeLog.open(store.db);
   const sources = new SourceClient({ timeoutMs: config.sourceTimeoutMs });
-  const identity = new RegistryIdentitySource(registry, sources, config.identityService, clock);
+  const identity = new RegistryIdentitySource({
+    registry,
+    client: sources,
+    log,
+    serviceId: config.identityService,
+    clock,
+  });
   const directory = new PersonsDirectory(store.db, registry, identity, clock);
   const broker = new Broker({ registry, directory, authorisations, log, sources, clock });
 

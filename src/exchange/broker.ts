@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { type AuthorisationRegister, decide } from '../authz/index.ts';
 import type { PersonsDirectory } from '../directory/index.ts';
-import { type Clock, type Period, Problem, newId, today } from '../kernel/index.ts';
+import { type Clock, type Period, Problem, newId, parseInsz, today } from '../kernel/index.ts';
 import type { ExchangeLog, ExchangeRecord } from '../log/index.ts';
 import type {
   CallerCheck,
@@ -114,7 +114,11 @@ export class Broker {
       throw new Problem('INSTITUTION_ONLY', 'the operator does not exchange personal data');
     const institution = caller.actor.institution;
     draft.caller = institution.kbo;
-    if (schemaProblem) throw schemaProblem;
+    if (schemaProblem) {
+      // Even a malformed request about a person is an attempt about that person: keep who it was.
+      draft.person = typeof body?.insz === 'string' ? validInszOrNull(body.insz) : null;
+      throw schemaProblem;
+    }
 
     const insz = validInsz(body.insz);
     draft.person = insz;
@@ -214,4 +218,9 @@ export class Broker {
     draft.durationMs = Math.round(performance.now() - started);
     await this.#deps.log.append(draft);
   }
+}
+
+function validInszOrNull(input: string): string | null {
+  const parsed = parseInsz(input);
+  return parsed.ok ? parsed.insz.value : null;
 }

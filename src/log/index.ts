@@ -4,6 +4,6 @@ export type { AppendReceipt, ExchangeLogOptions } from './exchange-log.ts';
 export { recordByExchangeId, recordsAbout, verifyChain } from './reader.ts';
 export type { ChainCheck } from './reader.ts';
 export { GENESIS_HASH, encodeRecord, hashRecord } from './record.ts';
-export type { ExchangeOutcome, ExchangeRecord, StoredRecord } from './record.ts';
+export type { ExchangeOutcome, ExchangeRecord, RecordKind, StoredRecord } from './record.ts';
 export { adminLogRoutes } from './routes.ts';
 export * from './merkle/index.ts';

@@ -5,8 +5,16 @@ import { canonicalJson } from '../kernel/index.ts';
 
 export type ExchangeOutcome = 'forwarded' | 'refused' | 'failed';
 
+/**
+ * - `exchange`: a brokered exchange (POST /v1/exchanges), whatever its outcome;
+ * - `identity-check`: the hub checked a REGISTER's proof of identity at the identity source.
+ * Outcome: `forwarded` — the source answered and the exchange completed; `refused` — the hub
+ * stopped it before any source was asked; `failed` — a source was asked but nothing was delivered.
+ */
+export type RecordKind = 'exchange' | 'identity-check';
+
 export interface ExchangeRecord {
-  readonly kind: 'exchange';
+  readonly kind: RecordKind;
   readonly exchangeId: string;
   /** Hub time the attempt arrived (ISO 8601, UTC). */
   readonly time: string;

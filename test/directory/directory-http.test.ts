@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { DemoInstitutionKey, DemoPerson } from '../../src/demo/index.ts';
 import type { RegistrationView } from '../../src/directory/index.ts';
 import { addDays, today } from '../../src/kernel/index.ts';
+import { recordsAbout } from '../../src/log/index.ts';
 import {
   type CallResult,
   type RegisterResultView,
@@ -173,6 +174,28 @@ describe('REGISTER', () => {
     assert.ok(!th.demo.people.some((p) => p.insz === NOBODY));
     const ghost = { ...th.demo.people[0]!, insz: NOBODY };
     assertProblem(await register('cpasLiege', ghost), 404, 'PERSON_UNKNOWN');
+  });
+
+  test('every identity check at the National Register leaves an exchange-log record', async () => {
+    const person = fresh(unknownToLiege, 'a person unknown to CPAS Liège');
+    const sizeBefore = th.hub.log.size;
+    assert.equal((await register('cpasLiege', person)).status, 201);
+    assertProblem(await register('cpasLiege', { ...person, insz: NOBODY }), 404, 'PERSON_UNKNOWN');
+    assert.equal(th.hub.log.size, sizeBefore + 2);
+    const records = await recordsAbout(th.hub.store.db, person.insz);
+    const check = records.find(
+      (r) => r.kind === 'identity-check' && r.caller === kboOf(th.demo, 'cpasLiege'),
+    );
+    assert.ok(check, 'the check is logged against the person');
+    assert.equal(check.seq, sizeBefore + 1);
+    assert.deepEqual(check.providers, [kboOf(th.demo, 'nr')]);
+    assert.deepEqual([check.code, check.outcome, check.decision], [null, 'forwarded', 'permit']);
+    assert.deepEqual(check.fields, ['lastName', 'birthDate', 'identityCardNumber']);
+    const [unknown] = await recordsAbout(th.hub.store.db, NOBODY);
+    assert.deepEqual(
+      [unknown?.kind, unknown?.code, unknown?.outcome],
+      ['identity-check', 'PERSON_UNKNOWN', 'failed'],
+    );
   });
 
   test('400 UNKNOWN_CAPACITY and PERIOD_INVALID', async () => {
