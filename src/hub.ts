@@ -31,7 +31,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
   const store = await openStore({ path: config.databasePath });
   const registry = await NetworkRegistry.load(store.db, clock);
   const authorisations = await AuthorisationRegister.load(store.db, registry, clock);
-  const log = await ExchangeLog.open(store.db);
+  const log = await ExchangeLog.open(store);
   const sources = new SourceClient({ timeoutMs: config.sourceTimeoutMs });
   const identity = new RegistryIdentitySource({
     registry,
@@ -73,7 +73,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     close: () =>
       (closed ??= (async () => {
         await app.close();
-        await log.flush();
+        await log.close();
         await sources.close();
         await store.close();
       })()),

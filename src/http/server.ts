@@ -1,16 +1,16 @@
 // Assembles the HTTP server: security headers, rate limits, OpenAPI 3.1, authentication, problem
 // answers, and the route plugins of every capability (passed in by the composition root).
-import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { Problem, newId } from '../kernel/index.ts';
 import type { NetworkRegistry } from '../network/index.ts';
 import { registerAuthentication } from './auth.ts';
 import { landingPage, problemsPage } from './landing.ts';
 import { loggerOptions } from './logging.ts';
 import { sendProblem, toProblem } from './problem-reply.ts';
+import { registerRateLimit } from './rate-limit.ts';
+import { API_HEADERS, sendPage } from './security-headers.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 
 export interface ServerOptions {
@@ -40,14 +40,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // then fails the schema as VALIDATION_FAILED.
   app.removeContentTypeParser('text/plain');
 
-  // Security headers on every answer. The content security policy only matters for HTML, so it is
-  // sent by the pages themselves (and by /docs), which keeps it off the per-request JSON path.
-  await app.register(helmet, { global: true, contentSecurityPolicy: false });
-  await app.register(rateLimit, {
-    global: true,
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(API_HEADERS);
+    done();
+  });
+  registerRateLimit(app, {
     max: options.rateLimitPerMinute,
-    timeWindow: 60_000,
-    keyGenerator: (request) => credentialIdOf(request.headers.authorization) ?? request.ip,
+    windowMs: 60_000,
+    keyOf: (request) => credentialIdOf(request.headers.authorization) ?? request.ip,
   });
   await app.register(swagger, {
     openapi: {
@@ -112,11 +112,4 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 function credentialIdOf(authorization: string | undefined): string | undefined {
   const token = authorization?.split(/\s+/)[1];
   return token?.split('.')[1];
-}
-
-const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-function sendPage(reply: FastifyReply, html: string): FastifyReply {
-  return reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8').send(html);
 }

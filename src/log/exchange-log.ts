@@ -1,14 +1,13 @@
 // The exchange log's append path. Every attempt is appended and committed (fsync) before the
-// caller gets its answer. Appends that arrive together are committed together ("group commit"):
-// one transaction and one fsync per batch, so durability does not cost a disk flush per request.
-import type { Kysely } from 'kysely';
-import { type Database, type Precompiled, precompile, slot } from '../store/index.ts';
-import { type ExchangeRecord, GENESIS_HASH, type StoredRecord, encodeRecord, hashRecord } from './record.ts';
-
-export interface AppendReceipt {
-  readonly seq: number;
-  readonly hash: string;
-}
+// caller gets its answer. Appends that arrive in the same event-loop turn are committed together
+// ("group commit"): one transaction and one fsync per batch, so durability does not cost a disk
+// flush per request. The commit itself happens in the writer (on a file database, a worker thread).
+import type { Store } from '../store/index.ts';
+import { InlineLogWriter } from './inline-writer.ts';
+import type { LogWriter } from './log-writer.ts';
+import type { ExchangeRecord } from './record.ts';
+import type { AppendReceipt } from './sequence.ts';
+import { SqliteWorkerWriter } from './sqlite-worker-writer.ts';
 
 export interface ExchangeLogOptions {
   /** Most records committed in one transaction. */
@@ -22,119 +21,64 @@ interface Pending {
 }
 
 export class ExchangeLog {
-  readonly #db: Kysely<Database>;
+  readonly #writer: LogWriter;
   readonly #maxBatch: number;
-  #lastSeq: number;
-  #lastHash: string;
   #pending: Pending[] = [];
-  #flushing: Promise<void> | undefined;
-  /** Multi-row inserts compiled once per size; a batch is written with as few statements as it takes. */
-  readonly #inserts: readonly { readonly rows: number; readonly query: Precompiled<unknown> }[];
+  #scheduled = false;
+  readonly #inFlight = new Set<Promise<void>>();
 
-  private constructor(db: Kysely<Database>, lastSeq: number, lastHash: string, options: ExchangeLogOptions) {
-    this.#db = db;
-    this.#inserts = INSERT_SIZES.map((rows) => ({ rows, query: precompile(insertRows(db, rows)) }));
-    this.#lastSeq = lastSeq;
-    this.#lastHash = lastHash;
+  private constructor(writer: LogWriter, options: ExchangeLogOptions) {
+    this.#writer = writer;
     this.#maxBatch = options.maxBatch ?? 1000;
   }
 
-  static async open(db: Kysely<Database>, options: ExchangeLogOptions = {}): Promise<ExchangeLog> {
-    const last = await db
-      .selectFrom('exchange_log')
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return new ExchangeLog(db, last ? Number(last.seq) : 0, last?.hash ?? GENESIS_HASH, options);
+  static async open(store: Store, options: ExchangeLogOptions = {}): Promise<ExchangeLog> {
+    const writer =
+      store.location === ':memory:'
+        ? await InlineLogWriter.open(store.db)
+        : await SqliteWorkerWriter.open(store.location);
+    return new ExchangeLog(writer, options);
   }
 
   /** Resolves once the record is committed; rejects if it could not be written. */
   append(record: ExchangeRecord): Promise<AppendReceipt> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });
-      this.#flushing ??= this.#drain();
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // Let the appends of this event-loop turn join the batch.
+        setImmediate(() => this.#send());
+      }
     });
   }
 
+  /** Records committed so far (the sequence number of the last one). */
   get size(): number {
-    return this.#lastSeq;
+    return this.#writer.head.lastSeq;
   }
 
   /** Waits until everything appended so far is committed. */
   async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-  }
-
-  async #drain(): Promise<void> {
-    // Let the appends of this event-loop turn join the batch.
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      while (this.#pending.length > 0) {
-        const batch = this.#pending.splice(0, this.#maxBatch);
-        await this.#commit(batch);
-      }
-    } finally {
-      this.#flushing = undefined;
+    while (this.#scheduled || this.#inFlight.size > 0) {
+      await Promise.allSettled([...this.#inFlight, new Promise((resolve) => setImmediate(resolve))]);
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
-    let seq = this.#lastSeq;
-    let prev = this.#lastHash;
-    const rows: Database['exchange_log'][] = [];
-    const receipts: AppendReceipt[] = [];
-    for (const { record } of batch) {
-      seq += 1;
-      const stored: StoredRecord = { ...record, seq, prev };
-      const canonical = encodeRecord(stored);
-      const hash = hashRecord(canonical);
-      rows.push({
-        seq,
-        exchange_id: record.exchangeId,
-        at: record.time,
-        person: record.person,
-        caller: record.caller,
-        record: canonical,
-        hash,
-      });
-      receipts.push({ seq, hash });
-      prev = hash;
-    }
-    try {
-      await this.#db.transaction().execute(async (trx) => {
-        let done = 0;
-        for (const { rows: size, query } of this.#inserts) {
-          for (; rows.length - done >= size; done += size)
-            await query.run(trx, slotValues(rows.slice(done, done + size)));
-        }
-      });
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    this.#lastSeq = seq;
-    this.#lastHash = prev;
-    batch.forEach((p, i) => p.resolve(receipts[i]!));
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#writer.close();
   }
-}
 
-const INSERT_SIZES = [64, 8, 1]; // largest first; 1 guarantees every remainder fits
-const COLUMNS = ['seq', 'exchange_id', 'at', 'person', 'caller', 'record', 'hash'] as const;
-
-function insertRows(db: Kysely<Database>, count: number) {
-  const rows = Array.from({ length: count }, (_, i) => {
-    const row: Record<string, unknown> = {};
-    for (const column of COLUMNS) row[column] = slot(`${column}${i}`);
-    return row as unknown as Database['exchange_log'];
-  });
-  return db.insertInto('exchange_log').values(rows);
-}
-
-function slotValues(rows: readonly Database['exchange_log'][]): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  rows.forEach((row, i) => {
-    for (const column of COLUMNS) values[`${column}${i}`] = row[column];
-  });
-  return values;
+  #send(): void {
+    this.#scheduled = false;
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#maxBatch);
+      const done = this.#writer.write(batch.map((p) => p.record)).then(
+        (receipts) => batch.forEach((p, i) => p.resolve(receipts[i]!)),
+        (error: unknown) => batch.forEach((p) => p.reject(error)),
+      );
+      this.#inFlight.add(done);
+      void done.finally(() => this.#inFlight.delete(done));
+    }
+  }
 }

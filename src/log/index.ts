@@ -1,6 +1,7 @@
 // The exchange log: one record per exchange attempt, durable before the caller gets an answer.
 export { ExchangeLog } from './exchange-log.ts';
-export type { AppendReceipt, ExchangeLogOptions } from './exchange-log.ts';
+export type { ExchangeLogOptions } from './exchange-log.ts';
+export type { AppendReceipt, ChainHead } from './sequence.ts';
 export { recordByExchangeId, recordsAbout, verifyChain } from './reader.ts';
 export type { ChainCheck } from './reader.ts';
 export { GENESIS_HASH, encodeRecord, hashRecord } from './record.ts';

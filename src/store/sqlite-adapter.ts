@@ -18,6 +18,11 @@ export class NodeSqliteAdapter implements SqliteDatabase {
   }
 
   prepare(sql: string): SqliteStatement {
+    // Kysely opens transactions with a deferred `begin`. Ours all write, and another connection
+    // (the log writer thread) writes too: a deferred transaction that read first cannot become a
+    // writer once the other committed (SQLITE_BUSY without waiting). BEGIN IMMEDIATE takes the
+    // write lock up front, so busy_timeout applies.
+    if (sql === 'begin') sql = 'begin immediate';
     let cached = this.#cache.get(sql);
     if (!cached) {
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
