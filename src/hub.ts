@@ -40,7 +40,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     serviceId: config.identityService,
     clock,
   });
-  const directory = new PersonsDirectory(store.db, registry, identity, clock);
+  const directory = new PersonsDirectory(store, registry, identity, clock);
   const broker = new Broker({ registry, directory, authorisations, log, sources, clock });
 
   const app = await buildServer({

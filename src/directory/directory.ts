@@ -12,7 +12,15 @@ import {
   today,
 } from '../kernel/index.ts';
 import { type Actor, type Institution, type NetworkRegistry, actorLabel } from '../network/index.ts';
-import { type Database, type Precompiled, precompile, slot } from '../store/index.ts';
+import {
+  type Database,
+  type Precompiled,
+  type PrecompiledRead,
+  type Store,
+  precompile,
+  precompileRead,
+  slot,
+} from '../store/index.ts';
 import { exclusivityConflict, overlapping, ownOverlap, proofMatches } from './rules.ts';
 import type { Identity, IdentityProof, Registration } from './types.ts';
 
@@ -46,30 +54,41 @@ export class PersonsDirectory {
   readonly #registry: NetworkRegistry;
   readonly #identity: IdentitySource;
   readonly #clock: Clock;
-  readonly #atInstitution: Precompiled<Database['registrations']>;
   readonly #inSector: Precompiled<Database['registrations']>;
+  /** The two reads on the exchange path; on the store's reader connection when it has one. */
+  readonly #hotReads: {
+    readonly atInstitution: (values: {
+      insz: string;
+      institution: string;
+    }) => Promise<Database['registrations'][]>;
+    readonly inSector: (values: { insz: string; sector: number }) => Promise<Database['registrations'][]>;
+  };
 
-  constructor(db: Kysely<Database>, registry: NetworkRegistry, identity: IdentitySource, clock: Clock) {
+  constructor(store: Store, registry: NetworkRegistry, identity: IdentitySource, clock: Clock) {
+    const db = store.db;
     this.#db = db;
     this.#registry = registry;
     this.#identity = identity;
     this.#clock = clock;
-    this.#atInstitution = precompile(
-      db
-        .selectFrom('registrations')
-        .selectAll()
-        .where('insz', '=', slot<string>('insz'))
-        .where('institution_id', '=', slot<string>('institution'))
-        .orderBy('start_date'),
-    );
-    this.#inSector = precompile(
-      db
-        .selectFrom('registrations')
-        .selectAll()
-        .where('insz', '=', slot<string>('insz'))
-        .where('sector', '=', slot<number>('sector'))
-        .orderBy('start_date'),
-    );
+    const atInstitution = db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('insz', '=', slot<string>('insz'))
+      .where('institution_id', '=', slot<string>('institution'))
+      .orderBy('start_date');
+    const inSector = db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('insz', '=', slot<string>('insz'))
+      .where('sector', '=', slot<number>('sector'))
+      .orderBy('start_date');
+    this.#inSector = precompile(inSector);
+    this.#hotReads = store.reader
+      ? {
+          atInstitution: readVia(precompileRead(atInstitution, store.reader)),
+          inSector: readVia(precompileRead(inSector, store.reader)),
+        }
+      : viaQueryExecutor(db, precompile(atInstitution), this.#inSector);
   }
 
   async register(institution: Institution, actor: Actor, input: RegisterInput): Promise<RegisterResult> {
@@ -258,13 +277,14 @@ export class PersonsDirectory {
 
   /** On the exchange path: the caller's registrations for the person. */
   async ofPersonAtInstitution(insz: string, institutionId: string): Promise<Registration[]> {
-    const rows = await this.#atInstitution.run(this.#db, { insz, institution: institutionId });
+    const rows = await this.#hotReads.atInstitution({ insz, institution: institutionId });
     return rows.map(toRegistration);
   }
 
   /** On the exchange path (routing): the person's registrations in a sector. */
   async ofPersonInSector(insz: string, sector: number): Promise<Registration[]> {
-    return this.#personInSector(this.#db, insz, sector);
+    const rows = await this.#hotReads.inSector({ insz, sector });
+    return rows.map(toRegistration);
   }
 
   async #personInSector(db: Kysely<Database>, insz: string, sector: number): Promise<Registration[]> {
@@ -315,6 +335,21 @@ export interface RegistrationView {
   readonly period: { readonly start: string; readonly end: string | null };
   readonly createdAt: string;
   readonly endedAt: string | null;
+}
+
+function readVia<Row>(read: PrecompiledRead<Row>): (values: object) => Promise<Row[]> {
+  return (values) => Promise.resolve(read.all(values));
+}
+
+function viaQueryExecutor(
+  db: Kysely<Database>,
+  atInstitution: Precompiled<Database['registrations']>,
+  inSector: Precompiled<Database['registrations']>,
+) {
+  return {
+    atInstitution: (values: object) => atInstitution.run(db, values),
+    inSector: (values: object) => inSector.run(db, values),
+  };
 }
 
 function maxDate(a: IsoDate, b: IsoDate): IsoDate {

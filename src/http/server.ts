@@ -109,7 +109,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   return app;
 }
 
+/** The credential id inside `Bearer cr.<id>.<secret>`, without verifying anything (rate-limit key). */
 function credentialIdOf(authorization: string | undefined): string | undefined {
-  const token = authorization?.split(/\s+/)[1];
-  return token?.split('.')[1];
+  if (!authorization) return undefined;
+  const start = authorization.indexOf('.') + 1;
+  const end = authorization.indexOf('.', start);
+  return start > 0 && end > start ? authorization.slice(start, end) : undefined;
 }

@@ -34,6 +34,8 @@ export interface ServiceInput {
   readonly providerRule: ProviderRule;
 }
 
+const VERIFIED_CACHE_LIMIT = 10_000;
+
 interface CredentialEntry {
   readonly institutionId: string | null;
   readonly secretHash: string;
@@ -47,6 +49,8 @@ export class NetworkRegistry {
   #capacities = new Map<string, Capacity>();
   #services = new Map<string, DataService[]>(); // id → versions, ascending
   #credentials = new Map<string, CredentialEntry>();
+  /** Tokens already verified since the last reload: skips hashing on every request. */
+  #verified = new Map<string, Actor>();
 
   private constructor(db: Kysely<Database>, clock: Clock) {
     this.#db = db;
@@ -78,6 +82,8 @@ export class NetworkRegistry {
     this.#credentials = new Map(
       credentials.map((c) => [c.id, { institutionId: c.institution_id, secretHash: c.secret_hash }]),
     );
+    // Any change (a revoked credential, a renamed institution) forgets every verified token.
+    this.#verified = new Map();
   }
 
   // ---- reading ----
@@ -120,6 +126,17 @@ export class NetworkRegistry {
 
   /** Resolves a bearer token to the actor it belongs to; undefined when unknown, revoked or wrong. */
   authenticate(token: string): Actor | undefined {
+    const known = this.#verified.get(token);
+    if (known) return known;
+    const actor = this.#verifyToken(token);
+    if (actor) {
+      if (this.#verified.size >= VERIFIED_CACHE_LIMIT) this.#verified.clear();
+      this.#verified.set(token, actor);
+    }
+    return actor;
+  }
+
+  #verifyToken(token: string): Actor | undefined {
     const parts = splitToken(token);
     if (!parts) return undefined;
     const entry = this.#credentials.get(parts.id);

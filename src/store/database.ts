@@ -10,6 +10,12 @@ import type { Database } from './schema.ts';
 
 export interface Store {
   readonly db: Kysely<Database>;
+  /**
+   * Capability: a second, read-only connection for hot-path reads, run synchronously without the
+   * query executor. It sees only committed data (WAL snapshot) and never waits for Kysely's
+   * connection lock. Absent for in-memory databases.
+   */
+  readonly reader: DatabaseSync | undefined;
   readonly location: string;
   close(): Promise<void>;
 }
@@ -30,10 +36,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.exec('PRAGMA foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
   await migrateToLatest(db);
+  const reader = options.path === ':memory:' ? undefined : new DatabaseSync(options.path, { readOnly: true });
+  reader?.exec('PRAGMA busy_timeout = 5000');
   return {
     db,
+    reader,
     location: options.path,
-    close: () => db.destroy(),
+    close: async () => {
+      reader?.close();
+      await db.destroy();
+    },
   };
 }
 

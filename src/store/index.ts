@@ -2,5 +2,5 @@
 export { openStore } from './database.ts';
 export type { Store, StoreOptions } from './database.ts';
 export type * from './schema.ts';
-export { precompile, slot } from './precompiled.ts';
-export type { Precompiled } from './precompiled.ts';
+export { precompile, precompileRead, slot } from './precompiled.ts';
+export type { Precompiled, PrecompiledRead } from './precompiled.ts';
