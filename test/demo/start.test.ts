@@ -27,6 +27,18 @@ interface Started {
 }
 
 /**
+ * The arguments `npm start` gives Node for the hub, read from package.json so this test runs
+ * exactly what the README's quick start runs (after the Node-version guard).
+ */
+function npmStartArguments(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const last = pkg.scripts.start.split('&&').at(-1)!.trim().split(/\s+/);
+  assert.equal(last[0], 'node', 'npm start ends by running node');
+  assert.deepEqual(last.slice(-2), ['start', '--demo'], 'npm start runs the hub with its demo network');
+  return last.slice(1);
+}
+
+/**
  * Starts the hub with the demo. `process.execPath` is the pinned Node that `npx node` runs; the
  * child is spawned directly rather than through npx, because npm exec runs it under `sh -c` and
  * does not pass SIGTERM on (npm exits 143 and leaves the hub running).
@@ -42,7 +54,7 @@ async function startDemoHub(): Promise<Started> {
   };
   delete env.NODE_TEST_CONTEXT;
   const started = performance.now();
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--demo'], { cwd: ROOT, env });
+  const child = spawn(process.execPath, npmStartArguments(), { cwd: ROOT, env });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let output = '';
