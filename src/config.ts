@@ -15,6 +15,11 @@ export interface HubConfig {
   readonly trustProxy: boolean;
   readonly demoPortBase: number;
   readonly demoPeople: number;
+  /** The log's origin line and signing-key name (C2SP tlog-checkpoint). */
+  readonly logOrigin: string;
+  readonly logKeyPath: string;
+  /** How long records may wait for the signed tree before exchanges are refused (fail closed). */
+  readonly logFailClosedAfterMs: number;
 }
 
 export class ConfigError extends Error {
@@ -53,7 +58,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     trustProxy: env.CROSSROADS_TRUST_PROXY === 'true',
     demoPortBase: integer(env, 'CROSSROADS_DEMO_PORT_BASE', 3101, 0, 65_000),
     demoPeople: integer(env, 'CROSSROADS_DEMO_PEOPLE', 1000, 10, 100_000),
+    logOrigin: logOrigin(env.CROSSROADS_LOG_ORIGIN ?? 'crossroads.localhost/exchange-log'),
+    logKeyPath: resolve(env.CROSSROADS_LOG_KEY ?? `${dataDir}/log-signing-key.pem`),
+    logFailClosedAfterMs: integer(env, 'CROSSROADS_LOG_FAIL_CLOSED_AFTER_MS', 300_000, 1_000, 86_400_000),
   };
+}
+
+/** C2SP: the origin is a schema-less URL, and it doubles as the signing key's name (no spaces or +). */
+function logOrigin(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.\-/_:]*$/.test(value)) {
+    throw new ConfigError(
+      'CROSSROADS_LOG_ORIGIN',
+      'a schema-less URL such as hub.example.be/exchange-log',
+      value,
+    );
+  }
+  return value;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -6,7 +6,13 @@ import { PersonsDirectory, RegistryIdentitySource, directoryRoutes } from './dir
 import { Broker, exchangeRoutes } from './exchange/index.ts';
 import { buildServer } from './http/index.ts';
 import { type Clock, systemClock } from './kernel/index.ts';
-import { ExchangeLog, adminLogRoutes } from './log/index.ts';
+import {
+  ExchangeLog,
+  LogTree,
+  type LogSigningKey,
+  adminLogRoutes,
+  loadOrCreateSigningKey,
+} from './log/index.ts';
 import { NetworkRegistry, SourceClient, networkRoutes } from './network/index.ts';
 import { type Store, openStore } from './store/index.ts';
 
@@ -20,6 +26,9 @@ export interface Hub {
   readonly directory: PersonsDirectory;
   readonly authorisations: AuthorisationRegister;
   readonly log: ExchangeLog;
+  /** The signed Merkle tree over the log: checkpoints and proofs. */
+  readonly tree: LogTree;
+  readonly logKey: LogSigningKey;
   readonly broker: Broker;
   readonly sources: SourceClient;
   readonly clock: Clock;
@@ -31,7 +40,14 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
   const store = await openStore({ path: config.databasePath });
   const registry = await NetworkRegistry.load(store.db, clock);
   const authorisations = await AuthorisationRegister.load(store.db, registry, clock);
-  const log = await ExchangeLog.open(store);
+  const logKey = loadOrCreateSigningKey(config.logKeyPath, config.logOrigin);
+  const log = await ExchangeLog.open(store, {
+    origin: logKey.origin,
+    privateKeyPem: logKey.privateKeyPem,
+    clock,
+    failClosedAfterMs: config.logFailClosedAfterMs,
+  });
+  const tree = new LogTree(store.reader);
   const sources = new SourceClient({ timeoutMs: config.sourceTimeoutMs });
   const identity = new RegistryIdentitySource({
     registry,
@@ -67,6 +83,8 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     directory,
     authorisations,
     log,
+    tree,
+    logKey,
     broker,
     sources,
     clock,

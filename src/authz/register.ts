@@ -18,7 +18,7 @@ export type AuthorisationInput = Pick<
   | 'validFrom'
   | 'validTo'
   | 'dataLevel'
-> & { readonly note?: string };
+> & { readonly note?: string; readonly embargoDays?: number | null };
 
 export class AuthorisationRegister {
   readonly #db: Kysely<Database>;
@@ -125,6 +125,7 @@ export class AuthorisationRegister {
         valid_from: input.validFrom,
         valid_to: input.validTo,
         data_level: input.dataLevel,
+        embargo_days: input.embargoDays ?? null,
         note: input.note ?? '',
         created_at: this.#clock.now().toISOString(),
         created_by: actorLabel(actor),
@@ -175,6 +176,7 @@ function toAuthorisation(r: Database['authorisations']): Authorisation {
     validFrom: r.valid_from,
     validTo: r.valid_to,
     dataLevel: r.data_level as DataLevel,
+    embargoDays: r.embargo_days,
     note: r.note,
     createdAt: r.created_at,
     createdBy: r.created_by,

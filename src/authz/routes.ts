@@ -23,6 +23,9 @@ const AuthorisationView = Type.Object(
     validFrom: Type.String(),
     validTo: Type.Union([Type.String(), Type.Null()]),
     dataLevel: Type.String({ enum: ['identified', 'coded', 'anonymous'] }),
+    embargoDays: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'Days before the person sees an exchange made under it (confidential); null: at once',
+    }),
     note: Type.String(),
     createdAt: Type.String(),
   },
@@ -65,6 +68,7 @@ const AuthorisationBody = Type.Object(
     validTo: Type.Union([DateRef, Type.Null()]),
     dataLevel: Type.Union([Type.Literal('identified'), Type.Literal('coded'), Type.Literal('anonymous')]),
     note: Type.Optional(Type.String({ maxLength: 2000 })),
+    embargoDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()])),
   },
   { additionalProperties: false },
 );

@@ -24,6 +24,11 @@ export interface Authorisation {
   readonly validFrom: IsoDate;
   readonly validTo: IsoDate | null;
   readonly dataLevel: DataLevel;
+  /**
+   * Confidential exchanges (e.g. an ongoing fraud investigation): the person sees an exchange made
+   * under this authorisation only this many days after it happened. null: at once.
+   */
+  readonly embargoDays: number | null;
   readonly note: string;
   readonly createdAt: string;
   readonly createdBy: string;

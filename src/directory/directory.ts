@@ -55,7 +55,7 @@ export class PersonsDirectory {
   readonly #identity: IdentitySource;
   readonly #clock: Clock;
   readonly #inSector: Precompiled<Database['registrations']>;
-  /** The two reads on the exchange path; on the store's reader connection when it has one. */
+  /** The two reads on the exchange path, on the store's read-only connection. */
   readonly #hotReads: {
     readonly atInstitution: (values: {
       insz: string;
@@ -83,12 +83,10 @@ export class PersonsDirectory {
       .where('sector', '=', slot<number>('sector'))
       .orderBy('start_date');
     this.#inSector = precompile(inSector);
-    this.#hotReads = store.reader
-      ? {
-          atInstitution: readVia(precompileRead(atInstitution, store.reader)),
-          inSector: readVia(precompileRead(inSector, store.reader)),
-        }
-      : viaQueryExecutor(db, precompile(atInstitution), this.#inSector);
+    this.#hotReads = {
+      atInstitution: readVia(precompileRead(atInstitution, store.reader)),
+      inSector: readVia(precompileRead(inSector, store.reader)),
+    };
   }
 
   async register(institution: Institution, actor: Actor, input: RegisterInput): Promise<RegisterResult> {
@@ -339,17 +337,6 @@ export interface RegistrationView {
 
 function readVia<Row>(read: PrecompiledRead<Row>): (values: object) => Promise<Row[]> {
   return (values) => Promise.resolve(read.all(values));
-}
-
-function viaQueryExecutor(
-  db: Kysely<Database>,
-  atInstitution: Precompiled<Database['registrations']>,
-  inSector: Precompiled<Database['registrations']>,
-) {
-  return {
-    atInstitution: (values: object) => atInstitution.run(db, values),
-    inSector: (values: object) => inSector.run(db, values),
-  };
 }
 
 function maxDate(a: IsoDate, b: IsoDate): IsoDate {

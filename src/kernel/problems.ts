@@ -72,6 +72,18 @@ export const PROBLEMS = {
   PROVIDER_TIMEOUT: { status: 504, title: 'The authentic source did not answer in time' },
   PROVIDER_ERROR: { status: 502, title: 'The authentic source gave an invalid answer' },
   PROVIDER_NO_DATA: { status: 404, title: 'The authentic source holds no data for this person' },
+  // The tamper-evident log
+  LOG_UNAVAILABLE: {
+    status: 503,
+    title: 'The exchange log cannot record exchanges now; nothing is forwarded',
+  },
+  LOG_SIZE_UNKNOWN: { status: 404, title: 'The log has no signed tree of that size' },
+  UNKNOWN_WITNESS: { status: 403, title: 'The cosignature is not from a registered witness' },
+  COSIGNATURE_INVALID: { status: 400, title: 'The cosignature does not verify for that checkpoint' },
+  WITNESS_EXISTS: { status: 409, title: 'A witness with this name is registered' },
+  // Citizens
+  LOGIN_REQUIRED: { status: 401, title: 'Log in to see your own data' },
+  LOGIN_FAILED: { status: 401, title: 'The login with the identity provider failed' },
   // The hub itself
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

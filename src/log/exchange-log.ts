@@ -1,15 +1,24 @@
 // The exchange log's append path. Every attempt is appended and committed (fsync) before the
 // caller gets its answer. Appends that arrive in the same event-loop turn are committed together
-// ("group commit"): one transaction and one fsync per batch, so durability does not cost a disk
-// flush per request. The commit itself happens in the writer (on a file database, a worker thread).
+// ("group commit"): one transaction and one fsync per batch. A worker thread commits them and
+// integrates them into the signed Merkle tree (sequencer.ts) within about a second.
+//
+// Fail closed: when committed records have waited longer than `failClosedAfterMs` for the tree
+// (the sequencer cannot integrate or sign), `available()` turns false and the broker refuses new
+// exchanges with LOG_UNAVAILABLE until the sequencer catches up.
+import type { Clock } from '../kernel/index.ts';
 import type { Store } from '../store/index.ts';
-import { InlineLogWriter } from './inline-writer.ts';
-import type { LogWriter } from './log-writer.ts';
 import type { ExchangeRecord } from './record.ts';
 import type { AppendReceipt } from './sequence.ts';
 import { SqliteWorkerWriter } from './sqlite-worker-writer.ts';
 
 export interface ExchangeLogOptions {
+  readonly origin: string;
+  readonly privateKeyPem: string;
+  readonly clock: Clock;
+  /** How long committed records may wait for the signed tree before exchanges are refused. */
+  readonly failClosedAfterMs?: number;
+  readonly integrateEveryMs?: number;
   /** Most records committed in one transaction. */
   readonly maxBatch?: number;
 }
@@ -21,23 +30,46 @@ interface Pending {
 }
 
 export class ExchangeLog {
-  readonly #writer: LogWriter;
+  readonly #writer: SqliteWorkerWriter;
+  readonly #clock: Clock;
   readonly #maxBatch: number;
+  readonly #failClosedAfterMs: number;
   #pending: Pending[] = [];
   #scheduled = false;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Since when the oldest record not yet in the signed tree has waited (ms), or undefined. */
+  #waitingSince: number | undefined;
+  #lastIntegrationError: string | undefined;
 
-  private constructor(writer: LogWriter, options: ExchangeLogOptions) {
+  private constructor(writer: SqliteWorkerWriter, options: ExchangeLogOptions) {
     this.#writer = writer;
+    this.#clock = options.clock;
     this.#maxBatch = options.maxBatch ?? 1000;
+    this.#failClosedAfterMs = options.failClosedAfterMs ?? 300_000;
+    if (writer.treeSize < writer.head.lastSeq) this.#waitingSince = this.#clock.now().getTime();
   }
 
-  static async open(store: Store, options: ExchangeLogOptions = {}): Promise<ExchangeLog> {
-    const writer =
-      store.location === ':memory:'
-        ? await InlineLogWriter.open(store.db)
-        : await SqliteWorkerWriter.open(store.location);
-    return new ExchangeLog(writer, options);
+  static async open(store: Store, options: ExchangeLogOptions): Promise<ExchangeLog> {
+    let log: ExchangeLog | undefined;
+    const writer = await SqliteWorkerWriter.open(
+      {
+        path: store.location,
+        origin: options.origin,
+        privateKeyPem: options.privateKeyPem,
+        integrateEveryMs: options.integrateEveryMs ?? 1000,
+        integrateWhenWaiting: 1000,
+      },
+      {
+        integrated: () => {
+          if (log) log.#onIntegrated();
+        },
+        integrationFailed: (message) => {
+          if (log) log.#lastIntegrationError = message;
+        },
+      },
+    );
+    log = new ExchangeLog(writer, options);
+    return log;
   }
 
   /** Resolves once the record is committed; rejects if it could not be written. */
@@ -57,6 +89,31 @@ export class ExchangeLog {
     return this.#writer.head.lastSeq;
   }
 
+  /** Records in the latest signed tree. */
+  get treeSize(): number {
+    return this.#writer.treeSize;
+  }
+
+  /** False when committed records have waited too long for the signed tree (fail closed). */
+  available(): boolean {
+    if (this.#waitingSince === undefined) return true;
+    return this.#clock.now().getTime() - this.#waitingSince <= this.#failClosedAfterMs;
+  }
+
+  /** Why the sequencer last failed, for operators (undefined once it succeeds again). */
+  get integrationError(): string | undefined {
+    return this.#lastIntegrationError;
+  }
+
+  /** Stops integrating (operator maintenance); records are still committed. */
+  pauseSequencer(): void {
+    this.#writer.pause();
+  }
+
+  resumeSequencer(): void {
+    this.#writer.resume();
+  }
+
   /** Waits until everything appended so far is committed. */
   async flush(): Promise<void> {
     while (this.#scheduled || this.#inFlight.size > 0) {
@@ -64,9 +121,17 @@ export class ExchangeLog {
     }
   }
 
+  /** Commits what is pending, integrates it, and stops the worker thread. */
   async close(): Promise<void> {
     await this.flush();
     await this.#writer.close();
+  }
+
+  #onIntegrated(): void {
+    this.#lastIntegrationError = undefined;
+    // What is still waiting started waiting now.
+    this.#waitingSince =
+      this.#writer.treeSize < this.#writer.head.lastSeq ? this.#clock.now().getTime() : undefined;
   }
 
   #send(): void {
@@ -74,7 +139,10 @@ export class ExchangeLog {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
       const done = this.#writer.write(batch.map((p) => p.record)).then(
-        (receipts) => batch.forEach((p, i) => p.resolve(receipts[i]!)),
+        (receipts) => {
+          this.#waitingSince ??= this.#clock.now().getTime();
+          batch.forEach((p, i) => p.resolve(receipts[i]!));
+        },
         (error: unknown) => batch.forEach((p) => p.reject(error)),
       );
       this.#inFlight.add(done);

@@ -7,4 +7,8 @@ export type { ChainCheck } from './reader.ts';
 export { GENESIS_HASH, encodeRecord, hashRecord } from './record.ts';
 export type { ExchangeOutcome, ExchangeRecord, RecordKind, StoredRecord } from './record.ts';
 export { adminLogRoutes } from './routes.ts';
+export { LogTree } from './tree-reader.ts';
+export type { StoredCheckpoint } from './tree-reader.ts';
+export { loadOrCreateSigningKey } from './signing-key.ts';
+export type { LogSigningKey } from './signing-key.ts';
 export * from './merkle/index.ts';

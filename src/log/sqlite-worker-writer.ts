@@ -1,29 +1,41 @@
-// A log writer that commits in a worker thread with its own SQLite connection. Measured here: with
+// The hub's side of the log's worker thread (sqlite-writer-thread.ts). Measured here: with
 // synchronous=FULL, COMMIT's fsync blocked the hub's event loop for about 15 % of its time; off the
 // main thread that time is spent waiting, not blocking. Batches are pipelined: the thread takes
 // them in order, so the hub never waits for one batch before sending the next.
 import { Worker } from 'node:worker_threads';
-import type { LogWriter } from './log-writer.ts';
 import type { ExchangeRecord } from './record.ts';
 import type { AppendReceipt, ChainHead } from './sequence.ts';
-import type { WriterReply, WriterRequest } from './sqlite-writer-thread.ts';
+import type { WriterReply, WriterRequest, WriterThreadOptions } from './sqlite-writer-thread.ts';
 
 interface InFlight {
   readonly resolve: (receipts: AppendReceipt[]) => void;
   readonly reject: (error: Error) => void;
 }
 
-export class SqliteWorkerWriter implements LogWriter {
+export interface IntegrationEvents {
+  integrated(treeSize: number): void;
+  integrationFailed(message: string): void;
+}
+
+export class SqliteWorkerWriter {
   readonly #worker: Worker;
+  readonly #events: IntegrationEvents;
   readonly #inFlight = new Map<number, InFlight>();
   #nextId = 1;
   #head: ChainHead;
+  #treeSize: number;
   #broken: Error | undefined;
   #closed: Promise<void> | undefined;
 
-  private constructor(worker: Worker, head: ChainHead) {
+  private constructor(
+    worker: Worker,
+    ready: Extract<WriterReply, { type: 'ready' }>,
+    events: IntegrationEvents,
+  ) {
     this.#worker = worker;
-    this.#head = head;
+    this.#head = ready.head;
+    this.#treeSize = ready.treeSize;
+    this.#events = events;
     worker.on('message', (message: WriterReply) => this.#onReply(message));
     worker.on('error', (error: unknown) =>
       this.#fail(error instanceof Error ? error : new Error(String(error))),
@@ -31,15 +43,13 @@ export class SqliteWorkerWriter implements LogWriter {
     worker.on('exit', (code) => this.#fail(new Error(`the log writer thread exited (${code})`)));
   }
 
-  static open(path: string): Promise<SqliteWorkerWriter> {
-    const worker = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), {
-      workerData: { path },
-    });
+  static open(options: WriterThreadOptions, events: IntegrationEvents): Promise<SqliteWorkerWriter> {
+    const worker = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), { workerData: options });
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.once('message', (message: WriterReply) => {
         worker.off('error', reject);
-        if (message.type === 'ready') resolve(new SqliteWorkerWriter(worker, message.head));
+        if (message.type === 'ready') resolve(new SqliteWorkerWriter(worker, message, events));
         else reject(new Error('the log writer thread did not start'));
       });
     });
@@ -49,38 +59,64 @@ export class SqliteWorkerWriter implements LogWriter {
     return this.#head;
   }
 
+  get treeSize(): number {
+    return this.#treeSize;
+  }
+
   write(records: readonly ExchangeRecord[]): Promise<AppendReceipt[]> {
     if (this.#broken) return Promise.reject(this.#broken);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#inFlight.set(id, { resolve, reject });
-      this.#worker.postMessage({ type: 'write', id, records: [...records] } satisfies WriterRequest);
+      this.#send({ type: 'write', id, records: [...records] });
     });
+  }
+
+  pause(): void {
+    this.#send({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.#send({ type: 'resume' });
   }
 
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
       if (this.#broken) return resolve();
       this.#worker.once('exit', () => resolve());
-      this.#worker.postMessage({ type: 'close' } satisfies WriterRequest);
+      this.#send({ type: 'close' });
     });
     return this.#closed;
   }
 
+  #send(message: WriterRequest): void {
+    this.#worker.postMessage(message);
+  }
+
   #onReply(message: WriterReply): void {
-    if (message.type === 'closed') {
-      void this.#worker.terminate();
-      return;
-    }
-    if (message.type === 'ready') return;
-    const waiting = this.#inFlight.get(message.id);
-    this.#inFlight.delete(message.id);
-    if (message.type === 'written') {
-      const last = message.receipts.at(-1);
-      if (last) this.#head = { lastSeq: last.seq, lastHash: last.hash };
-      waiting?.resolve(message.receipts);
-    } else {
-      waiting?.reject(new Error(`exchange log write failed: ${message.message}`));
+    switch (message.type) {
+      case 'closed':
+        void this.#worker.terminate();
+        return;
+      case 'ready':
+        return;
+      case 'integrated':
+        this.#treeSize = message.treeSize;
+        return this.#events.integrated(message.treeSize);
+      case 'integration-failed':
+        return this.#events.integrationFailed(message.message);
+      case 'written': {
+        const waiting = this.#inFlight.get(message.id);
+        this.#inFlight.delete(message.id);
+        const last = message.receipts.at(-1);
+        if (last) this.#head = { lastSeq: last.seq, lastHash: last.hash };
+        return waiting?.resolve(message.receipts);
+      }
+      case 'failed': {
+        const waiting = this.#inFlight.get(message.id);
+        this.#inFlight.delete(message.id);
+        return waiting?.reject(new Error(`exchange log write failed: ${message.message}`));
+      }
     }
   }
 

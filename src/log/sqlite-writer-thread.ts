@@ -1,42 +1,52 @@
-// The body of the SQLite log writer's worker thread: its own connection, its own fsync. The hub's
-// event loop never waits for the disk; it only waits for this thread's "committed".
+// The body of the log's worker thread: its own SQLite connection, its own fsync. It commits the
+// batches of records the hub sends (answering "written" only after COMMIT), and runs the
+// sequencer: at least once a second, and at once when 1,000 records wait, it integrates committed
+// records into the Merkle tree and signs a checkpoint. The hub's event loop never waits for a disk.
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { GENESIS_HASH, type ExchangeRecord } from './record.ts';
 import { type ChainHead, sequenceRecords } from './sequence.ts';
+import { Sequencer } from './sequencer.ts';
+
+export interface WriterThreadOptions {
+  readonly path: string;
+  readonly origin: string;
+  readonly privateKeyPem: string;
+  readonly integrateEveryMs: number;
+  readonly integrateWhenWaiting: number;
+}
 
 export type WriterRequest =
   | { readonly type: 'write'; readonly id: number; readonly records: ExchangeRecord[] }
-  | { readonly type: 'close' };
+  | { readonly type: 'pause' | 'resume' | 'close' };
+
 export type WriterReply =
-  | { readonly type: 'ready'; readonly head: ChainHead }
+  | { readonly type: 'ready'; readonly head: ChainHead; readonly treeSize: number }
   | { readonly type: 'written'; readonly id: number; readonly receipts: { seq: number; hash: string }[] }
   | { readonly type: 'failed'; readonly id: number; readonly message: string }
+  | { readonly type: 'integrated'; readonly treeSize: number }
+  | { readonly type: 'integration-failed'; readonly message: string }
   | { readonly type: 'closed' };
 
+const options = workerData as WriterThreadOptions;
 const port = parentPort!;
-const db = new DatabaseSync((workerData as { path: string }).path);
+const db = new DatabaseSync(options.path);
 db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = FULL');
 db.exec('PRAGMA busy_timeout = 5000');
-const last = db.prepare('SELECT seq, hash FROM exchange_log ORDER BY seq DESC LIMIT 1').get() as
-  { seq: number; hash: string } | undefined;
-let head: ChainHead = { lastSeq: last ? Number(last.seq) : 0, lastHash: last?.hash ?? GENESIS_HASH };
+const last = db.prepare('SELECT seq, hash FROM exchange_log ORDER BY seq DESC LIMIT 1').get();
+let head: ChainHead = { lastSeq: Number(last?.seq ?? 0), lastHash: last ? String(last.hash) : GENESIS_HASH };
 const insert = db.prepare(
   'INSERT INTO exchange_log (seq, exchange_id, at, person, caller, record, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
 );
+const sequencer = new Sequencer(db, { origin: options.origin, privateKeyPem: options.privateKeyPem });
+let paused = false;
 
 const reply = (message: WriterReply) => port.postMessage(message);
-reply({ type: 'ready', head });
 
-port.on('message', (message: WriterRequest) => {
-  if (message.type === 'close') {
-    db.close();
-    reply({ type: 'closed' });
-    return;
-  }
+function write(id: number, records: ExchangeRecord[]): void {
   try {
-    const batch = sequenceRecords(message.records, head);
+    const batch = sequenceRecords(records, head);
     db.exec('BEGIN IMMEDIATE');
     try {
       for (const r of batch.rows)
@@ -47,12 +57,42 @@ port.on('message', (message: WriterRequest) => {
       throw error;
     }
     head = batch.head;
-    reply({ type: 'written', id: message.id, receipts: batch.receipts });
+    reply({ type: 'written', id, receipts: batch.receipts });
   } catch (error) {
-    reply({
-      type: 'failed',
-      id: message.id,
-      message: error instanceof Error ? error.message : String(error),
-    });
+    reply({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+  }
+  if (head.lastSeq - sequencer.size >= options.integrateWhenWaiting) integrate();
+}
+
+function integrate(): void {
+  if (paused || sequencer.size >= head.lastSeq) return;
+  try {
+    while (sequencer.integrate()) {
+      // integrate every committed record, in bounded steps
+    }
+    reply({ type: 'integrated', treeSize: sequencer.size });
+  } catch (error) {
+    reply({ type: 'integration-failed', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+const timer = setInterval(integrate, options.integrateEveryMs);
+reply({ type: 'ready', head, treeSize: sequencer.size });
+
+port.on('message', (message: WriterRequest) => {
+  switch (message.type) {
+    case 'write':
+      return write(message.id, message.records);
+    case 'pause':
+      paused = true;
+      return;
+    case 'resume':
+      paused = false;
+      return integrate();
+    case 'close':
+      clearInterval(timer);
+      integrate();
+      db.close();
+      return reply({ type: 'closed' });
   }
 });

@@ -11,22 +11,22 @@ import type { Database } from './schema.ts';
 export interface Store {
   readonly db: Kysely<Database>;
   /**
-   * Capability: a second, read-only connection for hot-path reads, run synchronously without the
-   * query executor. It sees only committed data (WAL snapshot) and never waits for Kysely's
-   * connection lock. Absent for in-memory databases.
+   * A second, read-only connection for hot-path reads, run synchronously without the query
+   * executor. It sees only committed data (a WAL snapshot per statement) and never waits for
+   * Kysely's connection lock.
    */
-  readonly reader: DatabaseSync | undefined;
+  readonly reader: DatabaseSync;
   readonly location: string;
   close(): Promise<void>;
 }
 
 export interface StoreOptions {
-  /** A file path, or ':memory:' for tests. */
+  /** The database file (created when missing). */
   readonly path: string;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  mkdirSync(dirname(options.path), { recursive: true });
   const raw = new DatabaseSync(options.path);
   // WAL lets readers run beside the writer; synchronous=FULL fsyncs each commit, so an answered
   // write survives a power cut, not only a process crash. Batched writers amortise the fsync.
@@ -36,14 +36,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.exec('PRAGMA foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
   await migrateToLatest(db);
-  const reader = options.path === ':memory:' ? undefined : new DatabaseSync(options.path, { readOnly: true });
-  reader?.exec('PRAGMA busy_timeout = 5000');
+  const reader = new DatabaseSync(options.path, { readOnly: true });
+  reader.exec('PRAGMA busy_timeout = 5000');
   return {
     db,
     reader,
     location: options.path,
     close: async () => {
-      reader?.close();
+      reader.close();
       await db.destroy();
     },
   };

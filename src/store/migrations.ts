@@ -139,8 +139,55 @@ const initial: Migration = {
   },
 };
 
+// The tamper-evident log (RFC 9162 tree nodes, signed checkpoints, witnesses' cosignatures),
+// citizens' sessions, and authorisations whose exchanges are shown to the person only later.
+const merkleLogAndCitizens: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('merkle_nodes')
+      .addColumn('level', 'integer', (c) => c.notNull())
+      .addColumn('idx', 'bigint', (c) => c.notNull())
+      .addColumn('hash', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('merkle_nodes_pk', ['level', 'idx'])
+      .execute();
+    await db.schema
+      .createTable('checkpoints')
+      .addColumn('size', 'bigint', (c) => c.primaryKey())
+      .addColumn('root_hash', 'text', (c) => c.notNull())
+      .addColumn('note', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('witnesses')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('verifier_key', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('cosignatures')
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('witness', 'text', (c) => c.notNull())
+      .addColumn('signature_line', 'text', (c) => c.notNull())
+      .addColumn('cosigned_at', 'bigint', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('cosignatures_pk', ['size', 'witness'])
+      .execute();
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('insz', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.alterTable('authorisations').addColumn('embargo_days', 'integer').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_merkle_log_and_citizens': merkleLogAndCitizens,
 };
 
 export const migrationProvider: MigrationProvider = {

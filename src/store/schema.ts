@@ -87,6 +87,8 @@ export interface AuthorisationTable {
   valid_from: string;
   valid_to: string | null;
   data_level: string;
+  /** Days after an exchange before the person may see it (confidential investigations); null = at once. */
+  embargo_days: number | null;
   note: string;
   created_at: string;
   created_by: string;
@@ -102,6 +104,47 @@ export interface ExchangeLogTable {
   hash: string;
 }
 
+export interface MerkleNodeTable {
+  level: number;
+  idx: number;
+  /** base64 */
+  hash: string;
+}
+
+export interface CheckpointTable {
+  size: number;
+  /** base64 */
+  root_hash: string;
+  /** The C2SP signed note: checkpoint body, blank line, the hub's signature line. */
+  note: string;
+  created_at: string;
+}
+
+export interface WitnessTable {
+  name: string;
+  verifier_key: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface CosignatureTable {
+  size: number;
+  witness: string;
+  /** The whole `— <name> <base64>` line, ready to append to the checkpoint's note. */
+  signature_line: string;
+  cosigned_at: number;
+  received_at: string;
+}
+
+export interface SessionTable {
+  /** SHA-256 of the session cookie's value. */
+  id_hash: string;
+  insz: string;
+  name: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   institutions: InstitutionTable;
   capacities: CapacityTable;
@@ -111,4 +154,9 @@ export interface Database {
   directory_events: DirectoryEventTable;
   authorisations: AuthorisationTable;
   exchange_log: ExchangeLogTable;
+  merkle_nodes: MerkleNodeTable;
+  checkpoints: CheckpointTable;
+  witnesses: WitnessTable;
+  cosignatures: CosignatureTable;
+  sessions: SessionTable;
 }

@@ -31,6 +31,7 @@ function authorisation(over: Partial<Authorisation> = {}): Authorisation {
     validFrom: '2026-01-01',
     validTo: null,
     dataLevel: 'identified',
+    embargoDays: null,
     note: '',
     createdAt: '2025-12-01T09:00:00.000Z',
     createdBy: 'operator',

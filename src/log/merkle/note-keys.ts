@@ -60,7 +60,8 @@ export function computeKeyId(name: string, type: SignatureType, publicKey: Uint8
 /** The 32 raw bytes of an Ed25519 key's public half (RFC 8032 encoding). */
 export function ed25519PublicKeyBytes(key: KeyObject): Uint8Array {
   if (key.asymmetricKeyType !== 'ed25519') throw new MerkleError('KEY_MALFORMED', 'not an Ed25519 key');
-  const raw = createPublicKey(key).export({ format: 'raw-public' });
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  const raw = publicKey.export({ format: 'raw-public' });
   return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
