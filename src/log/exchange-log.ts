@@ -47,29 +47,23 @@ export class ExchangeLog {
     this.#maxBatch = options.maxBatch ?? 1000;
     this.#failClosedAfterMs = options.failClosedAfterMs ?? 300_000;
     if (writer.treeSize < writer.head.lastSeq) this.#waitingSince = this.#clock.now().getTime();
+    writer.onIntegration({
+      integrated: () => this.#onIntegrated(),
+      integrationFailed: (message) => {
+        this.#lastIntegrationError = message;
+      },
+    });
   }
 
   static async open(store: Store, options: ExchangeLogOptions): Promise<ExchangeLog> {
-    let log: ExchangeLog | undefined;
-    const writer = await SqliteWorkerWriter.open(
-      {
-        path: store.location,
-        origin: options.origin,
-        privateKeyPem: options.privateKeyPem,
-        integrateEveryMs: options.integrateEveryMs ?? 1000,
-        integrateWhenWaiting: 1000,
-      },
-      {
-        integrated: () => {
-          if (log) log.#onIntegrated();
-        },
-        integrationFailed: (message) => {
-          if (log) log.#lastIntegrationError = message;
-        },
-      },
-    );
-    log = new ExchangeLog(writer, options);
-    return log;
+    const writer = await SqliteWorkerWriter.open({
+      path: store.location,
+      origin: options.origin,
+      privateKeyPem: options.privateKeyPem,
+      integrateEveryMs: options.integrateEveryMs ?? 1000,
+      integrateWhenWaiting: 1000,
+    });
+    return new ExchangeLog(writer, options);
   }
 
   /** Resolves once the record is committed; rejects if it could not be written. */

@@ -19,7 +19,7 @@ export interface IntegrationEvents {
 
 export class SqliteWorkerWriter {
   readonly #worker: Worker;
-  readonly #events: IntegrationEvents;
+  #events: IntegrationEvents | undefined;
   readonly #inFlight = new Map<number, InFlight>();
   #nextId = 1;
   #head: ChainHead;
@@ -27,15 +27,10 @@ export class SqliteWorkerWriter {
   #broken: Error | undefined;
   #closed: Promise<void> | undefined;
 
-  private constructor(
-    worker: Worker,
-    ready: Extract<WriterReply, { type: 'ready' }>,
-    events: IntegrationEvents,
-  ) {
+  private constructor(worker: Worker, ready: Extract<WriterReply, { type: 'ready' }>) {
     this.#worker = worker;
     this.#head = ready.head;
     this.#treeSize = ready.treeSize;
-    this.#events = events;
     worker.on('message', (message: WriterReply) => this.#onReply(message));
     worker.on('error', (error: unknown) =>
       this.#fail(error instanceof Error ? error : new Error(String(error))),
@@ -43,16 +38,21 @@ export class SqliteWorkerWriter {
     worker.on('exit', (code) => this.#fail(new Error(`the log writer thread exited (${code})`)));
   }
 
-  static open(options: WriterThreadOptions, events: IntegrationEvents): Promise<SqliteWorkerWriter> {
+  static open(options: WriterThreadOptions): Promise<SqliteWorkerWriter> {
     const worker = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), { workerData: options });
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.once('message', (message: WriterReply) => {
         worker.off('error', reject);
-        if (message.type === 'ready') resolve(new SqliteWorkerWriter(worker, message, events));
+        if (message.type === 'ready') resolve(new SqliteWorkerWriter(worker, message));
         else reject(new Error('the log writer thread did not start'));
       });
     });
+  }
+
+  /** Who hears about the sequencer's progress and failures. */
+  onIntegration(events: IntegrationEvents): void {
+    this.#events = events;
   }
 
   get head(): ChainHead {
@@ -102,9 +102,9 @@ export class SqliteWorkerWriter {
         return;
       case 'integrated':
         this.#treeSize = message.treeSize;
-        return this.#events.integrated(message.treeSize);
+        return this.#events?.integrated(message.treeSize);
       case 'integration-failed':
-        return this.#events.integrationFailed(message.message);
+        return this.#events?.integrationFailed(message.message);
       case 'written': {
         const waiting = this.#inFlight.get(message.id);
         this.#inFlight.delete(message.id);
