@@ -2,7 +2,8 @@
 export { ExchangeLog } from './exchange-log.ts';
 export type { ExchangeLogOptions } from './exchange-log.ts';
 export type { AppendReceipt, ChainHead } from './sequence.ts';
-export { recordByExchangeId, recordsAbout, verifyChain } from './reader.ts';
+export { recordByExchangeId, recordsAbout, recordsAboutPerson, verifyChain } from './reader.ts';
+export type { AccessQuery } from './reader.ts';
 export type { ChainCheck } from './reader.ts';
 export { GENESIS_HASH, encodeRecord, hashRecord } from './record.ts';
 export type { ExchangeOutcome, ExchangeRecord, RecordKind, StoredRecord } from './record.ts';

@@ -1,4 +1,5 @@
 // Reading the exchange log back: by exchange id, by person, and a chain check over the whole log.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.ts';
 import { GENESIS_HASH, type StoredRecord, hashRecord } from './record.ts';
@@ -58,4 +59,41 @@ export async function verifyChain(db: Kysely<Database>, pageSize = 5000): Promis
       expectedSeq += 1;
     }
   }
+}
+
+export interface AccessQuery {
+  /** Only records older than this sequence number (the paging cursor). */
+  readonly beforeSeq?: number;
+  /** ISO 8601 instants, inclusive from / exclusive to, on the record's time. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit: number;
+}
+
+const aboutPerson = new WeakMap<DatabaseSync, StatementSync>();
+
+/** Records about a person, newest first, with their canonical text (for offline verification). */
+export function recordsAboutPerson(
+  reader: DatabaseSync,
+  insz: string,
+  query: AccessQuery,
+): { readonly record: StoredRecord; readonly canonical: string }[] {
+  let statement = aboutPerson.get(reader);
+  if (!statement) {
+    statement = reader.prepare(
+      'SELECT record FROM exchange_log WHERE person = ? AND seq < ? AND at >= ? AND at < ? ORDER BY seq DESC LIMIT ?',
+    );
+    aboutPerson.set(reader, statement);
+  }
+  const rows = statement.all(
+    insz,
+    query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+    query.from ?? '',
+    query.to ?? '\uffff',
+    query.limit,
+  );
+  return rows.map((r) => ({
+    record: JSON.parse(String(r.record)) as StoredRecord,
+    canonical: String(r.record),
+  }));
 }
