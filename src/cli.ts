@@ -2,13 +2,18 @@
 import { parseArgs } from 'node:util';
 import { runIdCommand } from './cli/id.ts';
 import { runLogCommand } from './cli/log.ts';
+import { runWitnessCommand } from './cli/witness.ts';
 import { runStartCommand } from './cli/start.ts';
 
 const USAGE = `usage: crossroads <command>
 
   start [--demo]          run the hub (with --demo: the demo network on embedded SQLite)
   id <number>             check an INSZ, BIS or KBO number; prints JSON, exits 1 when invalid
-  log verify [--db PATH]  recompute the exchange log's hash chain; exits 1 at the first bad record
+  log verify [--db PATH] [--vkey KEY]
+                          recompute the whole log (records, tree, checkpoints); exit 1 at the first fault
+  log verify-proof FILE   check one entry of /me/accesses offline (inclusion proof + signed checkpoint)
+  witness --hub URL --key FILE [--name NAME] [--state FILE]
+                          check the hub's newest checkpoint against the last one seen, then cosign it
 
 Configuration comes from CROSSROADS_* environment variables (see README.md).`;
 
@@ -23,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
       return runIdCommand(rest);
     case 'log':
       return runLogCommand(rest);
+    case 'witness':
+      return runWitnessCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -20,6 +20,20 @@ export interface HubConfig {
   readonly logKeyPath: string;
   /** How long records may wait for the signed tree before exchanges are refused (fail closed). */
   readonly logFailClosedAfterMs: number;
+  /** The hub runs its demo network (`crossroads start --demo`): the demo login is offered. */
+  readonly demo: boolean;
+  /** The hub's external base URL (no trailing slash); undefined: the address it listens on. */
+  readonly publicUrl: string | undefined;
+  /** The citizens' OpenID provider; undefined: none (the demo login in demo mode). */
+  readonly oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The ID-token claim that holds the person's INSZ (`sub`; Belgian FAS: `egovNRN`). */
+  readonly inszClaim: string;
 }
 
 export class ConfigError extends Error {
@@ -32,7 +46,12 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+export interface ConfigOptions {
+  /** Set by `crossroads start --demo`, not by the environment. */
+  readonly demo?: boolean;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env, options: ConfigOptions = {}): HubConfig {
   const dataDir = resolve(env.CROSSROADS_DATA_DIR ?? 'data');
   const logLevel = env.CROSSROADS_LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel))
@@ -61,7 +80,40 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     logOrigin: logOrigin(env.CROSSROADS_LOG_ORIGIN ?? 'crossroads.localhost/exchange-log'),
     logKeyPath: resolve(env.CROSSROADS_LOG_KEY ?? `${dataDir}/log-signing-key.pem`),
     logFailClosedAfterMs: integer(env, 'CROSSROADS_LOG_FAIL_CLOSED_AFTER_MS', 300_000, 1_000, 86_400_000),
+    demo: options.demo ?? false,
+    publicUrl: publicUrl(env.CROSSROADS_PUBLIC_URL),
+    oidc: oidcConfig(env),
   };
+}
+
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('CROSSROADS_PUBLIC_URL', 'an http(s) URL without query or fragment', value);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Plain http is allowed only for a provider on this machine (a test or development provider). */
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = env.CROSSROADS_OIDC_ISSUER;
+  if (issuer === undefined || issuer === '') return undefined;
+  const url = URL.canParse(issuer) ? new URL(issuer) : undefined;
+  const local = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!url || (url.protocol !== 'https:' && !local)) {
+    throw new ConfigError('CROSSROADS_OIDC_ISSUER', 'an https URL (http only for localhost)', issuer);
+  }
+  const clientId = env.CROSSROADS_OIDC_CLIENT_ID ?? '';
+  if (clientId === '') throw new ConfigError('CROSSROADS_OIDC_CLIENT_ID', 'set when an issuer is', '');
+  const clientSecret = env.CROSSROADS_OIDC_CLIENT_SECRET ?? '';
+  if (clientSecret === '')
+    throw new ConfigError('CROSSROADS_OIDC_CLIENT_SECRET', 'set when an issuer is', '');
+  const inszClaim = env.CROSSROADS_OIDC_INSZ_CLAIM ?? 'sub';
+  if (!/^[A-Za-z_][A-Za-z0-9_:.-]{0,99}$/.test(inszClaim)) {
+    throw new ConfigError('CROSSROADS_OIDC_INSZ_CLAIM', 'a claim name such as sub or egovNRN', inszClaim);
+  }
+  return { issuer, clientId, clientSecret, inszClaim };
 }
 
 /** C2SP: the origin is a schema-less URL, and it doubles as the signing key's name (no spaces or +). */

@@ -6,13 +6,7 @@ import { PersonsDirectory, RegistryIdentitySource, directoryRoutes } from './dir
 import { Broker, exchangeRoutes } from './exchange/index.ts';
 import { buildServer } from './http/index.ts';
 import { type Clock, systemClock } from './kernel/index.ts';
-import {
-  ExchangeLog,
-  LogTree,
-  type LogSigningKey,
-  adminLogRoutes,
-  loadOrCreateSigningKey,
-} from './log/index.ts';
+import { ExchangeLog, LogTree, type LogSigningKey, loadOrCreateSigningKey, logRoutes } from './log/index.ts';
 import { NetworkRegistry, SourceClient, networkRoutes } from './network/index.ts';
 import { type Store, openStore } from './store/index.ts';
 
@@ -70,7 +64,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
       authorisationRoutes(authorisations),
       directoryRoutes(directory),
       exchangeRoutes({ broker, registry, authorisations, store, clock }),
-      adminLogRoutes(store),
+      logRoutes({ store, tree, log, logKey, clock }),
     ],
   });
 

@@ -122,6 +122,13 @@ export class Broker {
 
     const insz = validInsz(body.insz);
     draft.person = insz;
+    // Fail closed: never forward while the log cannot bring records into its signed tree.
+    if (!this.#deps.log.available()) {
+      throw new Problem(
+        'LOG_UNAVAILABLE',
+        'the exchange log has not signed its records in time; retry later',
+      );
+    }
     const period = askedPeriod(body);
     draft.period = { start: period.start, end: period.end ?? null };
     const service = this.#deps.registry.service(body.service, body.version);
