@@ -65,6 +65,14 @@ try {
   });
   if (patched.status !== 200) throw new Error(`could not repoint the source: ${patched.status}`);
 
+  // bench:log measures the brokered case with the Merkle sequencer paused (operator control) too.
+  if (process.env.BENCH_PAUSE_SEQUENCER === '1') {
+    await fetch(`${demo.hub}/admin/log/sequencer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${demo.operator.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ paused: true }),
+    });
+  }
   const proxy = await spawnReady('bench/bare-proxy.ts', { SOURCE_URL: sourceUrl, SOURCE_TOKEN: sourceToken });
   children.push(proxy);
 
@@ -113,24 +121,36 @@ try {
     { authorization: `Bearer ${ocmw.credential}` },
     exchangeBodies,
   );
-  const direct = await load(
-    `${sourceUrl}/crossroads/v1/nr.identity`,
-    { authorization: `Bearer ${sourceToken}` },
-    sourceBodies,
-  );
-  const bareProxy = await load(`${String(proxy.ready.url)}/proxy/nr.identity`, {}, sourceBodies);
+  if (process.env.BENCH_ONLY_BROKERED === '1') {
+    // bench:log reads this line; the rest of the run is skipped.
+    console.log(`BROKERED ${JSON.stringify(pick(brokered))}`);
+  } else {
+    await measureOthers();
+  }
 
-  const result = {
-    brokered: pick(brokered),
-    direct: pick(direct),
-    bareProxy: pick(bareProxy),
-    ratioToBareProxy: round(brokered.rps / bareProxy.rps, 3),
-    settings: { durationSeconds: duration, connections, people: clients.length },
-    machine: machine(),
-  };
-  console.table({ brokered, direct, bareProxy });
-  console.log(`ratio brokered / bare proxy: ${result.ratioToBareProxy}`);
-  writeFileSync(new URL('./results/exchange.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
+  async function measureOthers(): Promise<void> {
+    const direct = await load(
+      `${sourceUrl}/crossroads/v1/nr.identity`,
+      { authorization: `Bearer ${sourceToken}` },
+      sourceBodies,
+    );
+    const bareProxy = await load(`${String(proxy.ready.url)}/proxy/nr.identity`, {}, sourceBodies);
+
+    const result = {
+      brokered: pick(brokered),
+      direct: pick(direct),
+      bareProxy: pick(bareProxy),
+      ratioToBareProxy: round(brokered.rps / bareProxy.rps, 3),
+      settings: { durationSeconds: duration, connections, people: clients.length },
+      machine: machine(),
+    };
+    console.table({ brokered, direct, bareProxy });
+    console.log(`ratio brokered / bare proxy: ${result.ratioToBareProxy}`);
+    writeFileSync(
+      new URL('./results/exchange.json', import.meta.url),
+      JSON.stringify(result, null, 2) + '\n',
+    );
+  }
 } finally {
   for (const c of children) await c.stop();
   if (hub) await stop(hub);

@@ -10,6 +10,8 @@ export type { ExchangeOutcome, ExchangeRecord, RecordKind, StoredRecord } from '
 export { logRoutes } from './routes.ts';
 export type { LogRouteDeps } from './routes.ts';
 export { LogTree } from './tree-reader.ts';
+export { Sequencer } from './sequencer.ts';
+export type { SequencerOptions, Integration } from './sequencer.ts';
 export { verifyLog } from './verify-log.ts';
 export type { LogVerdict } from './verify-log.ts';
 export { verifyEntryProof } from './verify-proof.ts';
