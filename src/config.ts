@@ -26,14 +26,14 @@ export interface HubConfig {
   readonly publicUrl: string | undefined;
   /** The citizens' OpenID provider; undefined: none (the demo login in demo mode). */
   readonly oidc: OidcConfig | undefined;
+  /** The ID-token claim that holds the person's INSZ (`sub`; Belgian FAS: `egovNRN`). */
+  readonly oidcInszClaim: string;
 }
 
 export interface OidcConfig {
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** The ID-token claim that holds the person's INSZ (`sub`; Belgian FAS: `egovNRN`). */
-  readonly inszClaim: string;
 }
 
 export class ConfigError extends Error {
@@ -74,7 +74,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
     logLevel: logLevel === 'silent' ? false : logLevel,
     rateLimitPerMinute: integer(env, 'CROSSROADS_RATE_LIMIT_PER_MINUTE', 120_000, 1, 100_000_000),
     operatorToken,
-    trustProxy: env.CROSSROADS_TRUST_PROXY === 'true',
+    trustProxy: boolean(env, 'CROSSROADS_TRUST_PROXY', false),
     demoPortBase: integer(env, 'CROSSROADS_DEMO_PORT_BASE', 3101, 0, 65_000),
     demoPeople: integer(env, 'CROSSROADS_DEMO_PEOPLE', 1000, 10, 100_000),
     logOrigin: logOrigin(env.CROSSROADS_LOG_ORIGIN ?? 'crossroads.localhost/exchange-log'),
@@ -83,6 +83,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
     demo: options.demo ?? false,
     publicUrl: publicUrl(env.CROSSROADS_PUBLIC_URL),
     oidc: oidcConfig(env),
+    oidcInszClaim: claimName(env.CROSSROADS_OIDC_INSZ_CLAIM),
   };
 }
 
@@ -109,11 +110,15 @@ function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
   const clientSecret = env.CROSSROADS_OIDC_CLIENT_SECRET ?? '';
   if (clientSecret === '')
     throw new ConfigError('CROSSROADS_OIDC_CLIENT_SECRET', 'set when an issuer is', '');
-  const inszClaim = env.CROSSROADS_OIDC_INSZ_CLAIM ?? 'sub';
-  if (!/^[A-Za-z_][A-Za-z0-9_:.-]{0,99}$/.test(inszClaim)) {
-    throw new ConfigError('CROSSROADS_OIDC_INSZ_CLAIM', 'a claim name such as sub or egovNRN', inszClaim);
+  return { issuer, clientId, clientSecret };
+}
+
+function claimName(value: string | undefined): string {
+  if (value === undefined || value === '') return 'sub';
+  if (!/^[A-Za-z_][A-Za-z0-9_:.-]{0,99}$/.test(value)) {
+    throw new ConfigError('CROSSROADS_OIDC_INSZ_CLAIM', 'a claim name such as sub or egovNRN', value);
   }
-  return { issuer, clientId, clientSecret, inszClaim };
+  return value;
 }
 
 /** C2SP: the origin is a schema-less URL, and it doubles as the signing key's name (no spaces or +). */
@@ -126,6 +131,13 @@ function logOrigin(value: string): string {
     );
   }
   return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, 'true or false', raw);
+  return raw === 'true';
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,8 +1,10 @@
 // The composition root: opens the store and wires every capability into one running hub.
 import type { FastifyInstance } from 'fastify';
 import { AuthorisationRegister, authorisationRoutes } from './authz/index.ts';
+import { citizenRoutes } from './citizen/index.ts';
 import type { HubConfig } from './config.ts';
 import { PersonsDirectory, RegistryIdentitySource, directoryRoutes } from './directory/index.ts';
+import { generatePeople } from './demo/index.ts';
 import { Broker, exchangeRoutes } from './exchange/index.ts';
 import { buildServer } from './http/index.ts';
 import { type Clock, systemClock } from './kernel/index.ts';
@@ -51,7 +53,17 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     clock,
   });
   const directory = new PersonsDirectory(store, registry, identity, clock);
-  const broker = new Broker({ registry, directory, authorisations, log, sources, clock });
+  // The process log is the server's; the broker reports faults of the hub itself to it.
+  const faults = { report: (_error: unknown): void => undefined };
+  const broker = new Broker({
+    registry,
+    directory,
+    authorisations,
+    log,
+    sources,
+    clock,
+    onInternalError: (error) => faults.report(error),
+  });
 
   const app = await buildServer({
     registry,
@@ -65,8 +77,20 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
       directoryRoutes(directory),
       exchangeRoutes({ broker, registry, authorisations, store, clock }),
       logRoutes({ store, tree, log, logKey, clock }),
+      citizenRoutes({
+        config,
+        store,
+        tree,
+        logKey,
+        registry,
+        authorisations,
+        clock,
+        demoPeople: () => generatePeople(config.demoPeople),
+      }),
     ],
   });
+
+  faults.report = (error) => app.log.error({ err: error }, 'an exchange failed inside the hub');
 
   let closed: Promise<void> | undefined;
   return {

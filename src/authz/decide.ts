@@ -137,16 +137,17 @@ export function isRecipient(authorisation: Authorisation, caller: Caller): boole
   );
 }
 
+/**
+ * In force on a day when the day lies in [validFrom, validTo). A withdrawal is a version whose
+ * validTo is the withdrawal date, so one withdrawn "from next month" stays in force until then.
+ */
 export function inForce(authorisation: Authorisation, on: IsoDate): boolean {
-  return (
-    authorisation.status === 'in-force' &&
-    containsDate({ start: authorisation.validFrom, end: authorisation.validTo }, on)
-  );
+  // A withdrawal always carries its date; one without is treated as withdrawn at once.
+  if (authorisation.status === 'withdrawn' && authorisation.validTo === null) return false;
+  return containsDate({ start: authorisation.validFrom, end: authorisation.validTo }, on);
 }
 
 function describeValidity(a: Authorisation): string {
-  if (a.status === 'withdrawn') return 'withdrawn';
-  return a.validTo !== null && a.validTo <= a.validFrom
-    ? 'void'
-    : `valid from ${a.validFrom} to ${a.validTo ?? '(open)'}`;
+  if (a.status === 'withdrawn') return `withdrawn from ${a.validTo ?? a.validFrom}`;
+  return `valid from ${a.validFrom} to ${a.validTo ?? '(open)'}`;
 }

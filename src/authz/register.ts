@@ -93,7 +93,9 @@ export class AuthorisationRegister {
     const current = this.#current(ref);
     if (current.status === 'withdrawn')
       throw new Problem('AUTHORISATION_WITHDRAWN', `${ref} is already withdrawn`);
-    const validTo = on ?? today(this.#clock);
+    // A withdrawal can end an authorisation earlier, never extend it.
+    const from = on ?? today(this.#clock);
+    const validTo = current.validTo !== null && current.validTo < from ? current.validTo : from;
     return this.#insert({ ...current, validTo, note }, current.version + 1, 'withdrawn', actor);
   }
 
@@ -110,27 +112,38 @@ export class AuthorisationRegister {
     actor: Actor,
   ): Promise<Authorisation> {
     this.#validate(input);
-    await this.#db
-      .insertInto('authorisations')
-      .values({
-        ref: input.ref,
-        version,
-        title: input.title,
-        decided_on: input.decidedOn,
-        status,
-        recipients: JSON.stringify(input.recipients),
-        services: JSON.stringify(input.services),
-        purposes: JSON.stringify(input.purposes),
-        capacities: JSON.stringify(input.capacities),
-        valid_from: input.validFrom,
-        valid_to: input.validTo,
-        data_level: input.dataLevel,
-        embargo_days: input.embargoDays ?? null,
-        note: input.note ?? '',
-        created_at: this.#clock.now().toISOString(),
-        created_by: actorLabel(actor),
-      })
-      .execute();
+    try {
+      await this.#db
+        .insertInto('authorisations')
+        .values({
+          ref: input.ref,
+          version,
+          title: input.title,
+          decided_on: input.decidedOn,
+          status,
+          recipients: JSON.stringify(input.recipients),
+          services: JSON.stringify(input.services),
+          purposes: JSON.stringify(input.purposes),
+          capacities: JSON.stringify(input.capacities),
+          valid_from: input.validFrom,
+          valid_to: input.validTo,
+          data_level: input.dataLevel,
+          embargo_days: input.embargoDays ?? null,
+          note: input.note ?? '',
+          created_at: this.#clock.now().toISOString(),
+          created_by: actorLabel(actor),
+        })
+        .execute();
+    } catch (error) {
+      // Two operators amending at once: the second loses on the (ref, version) key.
+      if (error instanceof Error && /UNIQUE|duplicate key/i.test(error.message)) {
+        throw new Problem(
+          'AUTHORISATION_EXISTS',
+          `${input.ref} version ${version} was just recorded; reload and retry`,
+        );
+      }
+      throw error;
+    }
     await this.reload();
     return this.get(input.ref, version)!;
   }
@@ -149,7 +162,7 @@ export class AuthorisationRegister {
     for (const grant of input.services) {
       const service = this.#registry.service(grant.service);
       if (!service) throw new Problem('UNKNOWN_SERVICE', `no data service ${grant.service}`);
-      const unknown = grant.fields.filter((f) => !(f in service.fieldsSchema.properties));
+      const unknown = grant.fields.filter((f) => !Object.hasOwn(service.fieldsSchema.properties, f));
       if (unknown.length > 0) {
         throw new Problem('SERVICE_FIELD_UNKNOWN', `${grant.service} returns no field ${unknown.join(', ')}`);
       }

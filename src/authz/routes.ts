@@ -125,7 +125,7 @@ export function authorisationRoutes(register: AuthorisationRegister): FastifyPlu
         },
       },
       (request) => {
-        const ref = decodeURIComponent(request.params['*']);
+        const ref = request.params['*']; // already decoded by the router
         const { version } = request.query;
         if (version === 'all') {
           const all = register.versions(ref);

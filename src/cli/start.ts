@@ -6,7 +6,7 @@ import { type Demo, startDemo } from '../demo/index.ts';
 import { type Hub, createHub } from '../hub.ts';
 
 export async function runStartCommand(options: { demo: boolean }): Promise<number> {
-  const config = readConfig();
+  const config = readConfig(process.env, { demo: options.demo });
   const hub = await createHub(config);
   let demo: Demo | undefined;
   try {

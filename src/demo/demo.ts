@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hub } from '../hub.ts';
-import { newSecret, today } from '../kernel/index.ts';
+import { Problem, newSecret, today } from '../kernel/index.ts';
 import type { Actor } from '../network/index.ts';
 import { type DemoExample, demoExamples } from './examples.ts';
 import {
@@ -60,6 +60,13 @@ export async function startDemo(hub: Hub, options: DemoOptions): Promise<Demo> {
   const operator = hub.registry.authenticate(operatorToken)!;
 
   const fresh = hub.registry.institutions().length === 0;
+  if (!fresh && previous === undefined) {
+    // A network the demo did not seed: never repoint real institutions to demo sources.
+    throw new Error(
+      'CONFIG_INVALID: --demo needs an empty database or one the demo created (its demo.json is missing); ' +
+        'use another CROSSROADS_DATA_DIR',
+    );
+  }
   const sources = new Map<DemoInstitutionKey, SourceServer>();
   try {
     let port = options.portBase;
@@ -154,10 +161,25 @@ async function seedNetwork(hub: Hub, operator: Actor, people: readonly DemoPerso
         n % 2 === 0
           ? { identityCardNumber: person.identityCardNumber }
           : { lastName: person.lastName, birthDate: person.birthDate };
-      await directory.register(institution, actor, { insz: person.insz, capacity, start, end, proof });
+      await withRetries(() =>
+        directory.register(institution, actor, { insz: person.insz, capacity, start, end, proof }),
+      );
     }),
   );
   await runLimited(jobs, 16);
+}
+
+/** A seeding batch retries what a busy machine makes transient: the identity source's timeouts. */
+async function withRetries<T>(job: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await job();
+    } catch (error) {
+      const transient = error instanceof Problem && error.code === 'IDENTITY_SOURCE_UNAVAILABLE';
+      if (!transient || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 async function runLimited(jobs: (() => Promise<void>)[], concurrency: number): Promise<void> {

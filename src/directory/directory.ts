@@ -8,7 +8,7 @@ import {
   isIsoDate,
   isValidPeriod,
   newId,
-  parseInsz,
+  requireInsz,
   today,
 } from '../kernel/index.ts';
 import { type Actor, type Institution, type NetworkRegistry, actorLabel } from '../network/index.ts';
@@ -90,7 +90,7 @@ export class PersonsDirectory {
   }
 
   async register(institution: Institution, actor: Actor, input: RegisterInput): Promise<RegisterResult> {
-    const insz = validInsz(input.insz);
+    const insz = requireInsz(input.insz);
     const phase = input.phase ?? PHASE_DEFINITIVE;
     const end = input.end ?? null;
     checkPeriod(input.start, end, false);
@@ -207,7 +207,7 @@ export class PersonsDirectory {
   }
 
   #validImportLine(line: ImportLine, at: string, by: string): Registration {
-    const insz = validInsz(line.insz);
+    const insz = requireInsz(line.insz);
     const institution = this.#registry.institutionByKbo(line.institution);
     if (!institution || institution.sector === null || institution.subsector === null) {
       throw new Problem('UNKNOWN_INSTITUTION', `no institution ${line.institution} in a sector`);
@@ -270,7 +270,7 @@ export class PersonsDirectory {
 
   /** LIST: the person's registrations at this institution, ended ones included. */
   async list(institution: Institution, insz: string): Promise<Registration[]> {
-    return this.ofPersonAtInstitution(validInsz(insz), institution.id);
+    return this.ofPersonAtInstitution(requireInsz(insz), institution.id);
   }
 
   /** On the exchange path: the caller's registrations for the person. */
@@ -341,12 +341,6 @@ function readVia<Row>(read: PrecompiledRead<Row>): (values: object) => Promise<R
 
 function maxDate(a: IsoDate, b: IsoDate): IsoDate {
   return a > b ? a : b;
-}
-
-function validInsz(input: string): string {
-  const parsed = parseInsz(input);
-  if (!parsed.ok) throw new Problem(parsed.code, parsed.reason);
-  return parsed.insz.value;
 }
 
 function checkPeriod(start: string, end: string | null, allowEmpty: boolean): void {

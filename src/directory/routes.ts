@@ -98,6 +98,10 @@ export function directoryRoutes(directory: PersonsDirectory): FastifyPluginAsync
       '/v1/directory/registrations/:id/unregister',
       {
         config: { audience: 'institution' },
+        // The body is optional: no body at all means "end today".
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
         schema: {
           ...route,
           summary: 'UNREGISTER: close the period of one of your registrations',

@@ -72,13 +72,15 @@ export function normaliseCardNumber(card: string): string {
 
 export function proofMatches(proof: IdentityProof, identity: Identity): boolean {
   if ('identityCardNumber' in proof) {
+    const given = normaliseCardNumber(proof.identityCardNumber);
+    // An empty value on either side proves nothing ("-" normalises to "").
     return (
+      given !== '' &&
       identity.identityCardNumber !== null &&
-      normaliseCardNumber(proof.identityCardNumber) === normaliseCardNumber(identity.identityCardNumber)
+      given === normaliseCardNumber(identity.identityCardNumber)
     );
   }
-  return (
-    identity.birthDate === proof.birthDate &&
-    normaliseName(identity.lastName) === normaliseName(proof.lastName)
-  );
+  const lastName = normaliseName(proof.lastName);
+  if (lastName === '' || normaliseName(identity.lastName) === '') return false;
+  return identity.birthDate === proof.birthDate && normaliseName(identity.lastName) === lastName;
 }

@@ -4,23 +4,17 @@
 import { performance } from 'node:perf_hooks';
 import { type AuthorisationRegister, decide } from '../authz/index.ts';
 import type { PersonsDirectory } from '../directory/index.ts';
-import { type Clock, type Period, Problem, newId, parseInsz, today } from '../kernel/index.ts';
+import { type Clock, type Period, Problem, newId, parseInsz, requireInsz, today } from '../kernel/index.ts';
 import type { ExchangeLog, ExchangeRecord } from '../log/index.ts';
-import type {
-  CallerCheck,
-  DataService,
-  Institution,
-  NetworkRegistry,
-  SourceClient,
-} from '../network/index.ts';
 import {
-  type ExchangeRequestBody,
-  askedPeriod,
-  checkFieldsExist,
-  fieldsOf,
-  keepFields,
-  validInsz,
-} from './request.ts';
+  type CallerCheck,
+  type DataService,
+  type Institution,
+  type NetworkRegistry,
+  type SourceClient,
+  actorLabel,
+} from '../network/index.ts';
+import { type ExchangeRequestBody, askedPeriod, checkFieldsExist, fieldsOf, keepFields } from './request.ts';
 import { describeProvider, providerIds } from './routing.ts';
 
 export interface BrokerDeps {
@@ -30,6 +24,8 @@ export interface BrokerDeps {
   readonly log: ExchangeLog;
   readonly sources: SourceClient;
   readonly clock: Clock;
+  /** Told about faults of the hub itself (not refusals), for the process log. */
+  readonly onInternalError?: (error: unknown) => void;
 }
 
 export interface ExchangeAnswer {
@@ -66,12 +62,14 @@ export class Broker {
       exchangeId: newId(),
       time: this.#deps.clock.now().toISOString(),
       caller: null,
-      endUser: typeof body?.endUser === 'string' ? body.endUser : null,
-      caseReference: typeof body?.caseReference === 'string' ? body.caseReference : null,
+      // Copied before the schema is checked (a refused request is logged too), so clipped to the
+      // schema's limits: nobody can write more than that into the permanent log.
+      endUser: clip(body?.endUser, 200),
+      caseReference: clip(body?.caseReference, 200),
       person: null,
-      service: typeof body?.service === 'string' ? body.service : null,
+      service: clip(body?.service, 100),
       serviceVersion: null,
-      purpose: typeof body?.purpose === 'string' ? body.purpose : null,
+      purpose: clip(body?.purpose, 100),
       period: null,
       decision: null,
       code: null,
@@ -83,24 +81,41 @@ export class Broker {
       outcome: 'refused',
       durationMs: 0,
     };
+    let answer: ExchangeAnswer;
     try {
-      const answer = await this.#run(caller, body, schemaProblem, draft);
+      answer = await this.#run(caller, body, schemaProblem, draft);
       draft.outcome = 'forwarded';
-      await this.#log(draft, started);
-      return answer;
     } catch (error) {
-      const problem =
-        error instanceof Problem ? error : new Problem('INTERNAL', 'the exchange failed inside the hub');
-      draft.code = problem.code;
-      draft.reason ??= problem.detail ?? problem.message;
-      if (draft.outcome !== 'failed') draft.outcome = 'refused';
-      await this.#log(draft, started);
-      throw new Problem(problem.code, problem.detail, {
-        ...problem.extra,
-        exchangeId: draft.exchangeId,
-        forwarded: false,
-      });
+      throw await this.#refuse(draft, started, error);
     }
+    try {
+      await this.#log(draft, started);
+    } catch (error) {
+      // The source answered but the record could not be committed: nothing goes to the caller.
+      draft.outcome = 'failed';
+      throw await this.#refuse(draft, started, logUnavailable(error));
+    }
+    return answer;
+  }
+
+  /** Logs a refused or failed attempt (same exchange id) and returns the problem to answer. */
+  async #refuse(draft: Draft, started: number, error: unknown): Promise<Problem> {
+    let problem =
+      error instanceof Problem ? error : new Problem('INTERNAL', 'the exchange failed inside the hub');
+    if (!(error instanceof Problem)) this.#deps.onInternalError?.(error);
+    draft.code = problem.code;
+    draft.reason ??= problem.detail ?? problem.message;
+    if (draft.outcome !== 'failed') draft.outcome = 'refused';
+    try {
+      await this.#log(draft, started);
+    } catch (logError) {
+      problem = logUnavailable(logError);
+    }
+    return new Problem(problem.code, problem.detail, {
+      ...problem.extra,
+      exchangeId: draft.exchangeId,
+      forwarded: false,
+    });
   }
 
   async #run(
@@ -110,8 +125,10 @@ export class Broker {
     draft: Draft,
   ): Promise<ExchangeAnswer> {
     if ('problem' in caller) throw caller.problem;
-    if (caller.actor.kind !== 'institution')
+    if (caller.actor.kind !== 'institution') {
+      draft.caller = actorLabel(caller.actor);
       throw new Problem('INSTITUTION_ONLY', 'the operator does not exchange personal data');
+    }
     const institution = caller.actor.institution;
     draft.caller = institution.kbo;
     if (schemaProblem) {
@@ -120,7 +137,7 @@ export class Broker {
       throw schemaProblem;
     }
 
-    const insz = validInsz(body.insz);
+    const insz = requireInsz(body.insz);
     draft.person = insz;
     // Fail closed: never forward while the log cannot bring records into its signed tree.
     if (!this.#deps.log.available()) {
@@ -230,4 +247,16 @@ export class Broker {
 function validInszOrNull(input: string): string | null {
   const parsed = parseInsz(input);
   return parsed.ok ? parsed.insz.value : null;
+}
+
+function clip(value: unknown, max: number): string | null {
+  return typeof value === 'string' ? value.slice(0, max) : null;
+}
+
+function logUnavailable(error: unknown): Problem {
+  const detail = error instanceof Error ? error.message : 'the exchange log could not record this exchange';
+  return new Problem(
+    'LOG_UNAVAILABLE',
+    `the exchange could not be logged, so nothing was forwarded (${detail})`,
+  );
 }

@@ -1,14 +1,6 @@
 // Validation of an exchange request beyond its JSON schema: the INSZ, the dates, the service
 // and the fields it names. Pure; every refusal carries its problem code.
-import {
-  type IsoDate,
-  type Period,
-  Problem,
-  addDays,
-  isIsoDate,
-  isValidPeriod,
-  parseInsz,
-} from '../kernel/index.ts';
+import { type IsoDate, type Period, Problem, dayPeriod, isIsoDate, isValidPeriod } from '../kernel/index.ts';
 import type { DataService } from '../network/index.ts';
 
 export interface ExchangeRequestBody {
@@ -23,22 +15,6 @@ export interface ExchangeRequestBody {
   readonly caseReference?: string;
 }
 
-export interface ValidExchangeRequest {
-  readonly service: DataService;
-  readonly insz: string;
-  readonly purpose: string;
-  readonly period: Period;
-  readonly fields: readonly string[] | undefined;
-  readonly endUser: string | null;
-  readonly caseReference: string | null;
-}
-
-export function validInsz(input: string): string {
-  const parsed = parseInsz(input);
-  if (!parsed.ok) throw new Problem(parsed.code, parsed.reason);
-  return parsed.insz.value;
-}
-
 /** `date` asks about one day, `period` about a half-open range; exactly one of them. */
 export function askedPeriod(body: Pick<ExchangeRequestBody, 'date' | 'period'>): Period {
   if ((body.date === undefined) === (body.period === undefined)) {
@@ -48,7 +24,7 @@ export function askedPeriod(body: Pick<ExchangeRequestBody, 'date' | 'period'>):
   }
   if (body.date !== undefined) {
     if (!isIsoDate(body.date)) throw new Problem('DATE_INVALID', `${body.date} is not a calendar date`);
-    return { start: body.date, end: addDays(body.date, 1) };
+    return dayPeriod(body.date);
   }
   const { start, end = null } = body.period!;
   for (const d of [start, end]) {

@@ -33,6 +33,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: 1_048_576,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors Fastify raises before routing (a malformed URL, a bad content length) get problems too.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, toProblem(error));
+    },
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
@@ -43,11 +47,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(API_HEADERS);
     done();
-  });
-  registerRateLimit(app, {
-    max: options.rateLimitPerMinute,
-    windowMs: 60_000,
-    keyOf: (request) => credentialIdOf(request.headers.authorization) ?? request.ip,
   });
   await app.register(swagger, {
     openapi: {
@@ -77,6 +76,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   registerAuthentication(app, options.registry);
+  // After authentication: the limit counts per *verified* credential, so a made-up credential id
+  // cannot buy a fresh quota (nor spend an institution's); anything else counts per address.
+  registerRateLimit(app, {
+    max: options.rateLimitPerMinute,
+    windowMs: 60_000,
+    keyOf: (request) =>
+      request.caller && 'actor' in request.caller
+        ? `credential:${request.caller.actor.credentialId}`
+        : request.ip,
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
@@ -107,12 +116,4 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   for (const routes of options.routes) await app.register(routes);
   return app;
-}
-
-/** The credential id inside `Bearer cr.<id>.<secret>`, without verifying anything (rate-limit key). */
-function credentialIdOf(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
-  const start = authorization.indexOf('.') + 1;
-  const end = authorization.indexOf('.', start);
-  return start > 0 && end > start ? authorization.slice(start, end) : undefined;
 }

@@ -1,5 +1,5 @@
 // Kernel: identifiers, dates and periods, problems, the clock — pure, no I/O.
-export { parseInsz, formatInsz, makeInsz, normaliseInsz, checkDigitsFor } from './insz.ts';
+export { parseInsz, requireInsz, formatInsz, makeInsz, normaliseInsz, checkDigitsFor } from './insz.ts';
 export type { Insz, InszResult, InszParts, PersonNumberKind, Sex } from './insz.ts';
 export { parseKbo, formatKbo, makeKbo, kboCheckDigits } from './kbo.ts';
 export type { KboResult } from './kbo.ts';

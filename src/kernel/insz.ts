@@ -8,7 +8,7 @@
 // the second year digit by 6 (e.g. 1926 → "20") turns a valid 19xx number into a valid 20xx number.
 // The rule cannot tell those apart; we report the century the check digits select.
 
-import type { ProblemCode } from './problems.ts';
+import { Problem, type ProblemCode } from './problems.ts';
 
 export type PersonNumberKind = 'nrn' | 'bis';
 export type Sex = 'M' | 'F';
@@ -83,6 +83,13 @@ export function parseInsz(input: string): InszResult {
     ...(sexKnown ? { sex: sequence % 2 === 1 ? 'M' : 'F' } : {}),
   };
   return { ok: true, insz };
+}
+
+/** The normalised number, or a Problem naming exactly why it is not one. */
+export function requireInsz(input: string): string {
+  const parsed = parseInsz(input);
+  if (!parsed.ok) throw new Problem(parsed.code, parsed.reason);
+  return parsed.insz.value;
 }
 
 /** `85073003328` → `85.07.30-033.28`. Expects a validated value. */

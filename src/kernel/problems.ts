@@ -84,6 +84,8 @@ export const PROBLEMS = {
   // Citizens
   LOGIN_REQUIRED: { status: 401, title: 'Log in to see your own data' },
   LOGIN_FAILED: { status: 401, title: 'The login with the identity provider failed' },
+  LOGIN_UNAVAILABLE: { status: 503, title: 'Citizen login is not available now' },
+  ACCESS_NOT_FOUND: { status: 404, title: 'No such entry among the accesses to your data' },
   // The hub itself
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

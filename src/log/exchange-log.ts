@@ -88,8 +88,12 @@ export class ExchangeLog {
     return this.#writer.treeSize;
   }
 
-  /** False when committed records have waited too long for the signed tree (fail closed). */
+  /**
+   * False when the log's thread has died, or when committed records have waited too long for the
+   * signed tree (fail closed).
+   */
   available(): boolean {
+    if (this.#writer.broken) return false;
     if (this.#waitingSince === undefined) return true;
     return this.#clock.now().getTime() - this.#waitingSince <= this.#failClosedAfterMs;
   }

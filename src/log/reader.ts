@@ -16,17 +16,6 @@ export async function recordByExchangeId(
   return row ? (JSON.parse(row.record) as StoredRecord) : undefined;
 }
 
-export async function recordsAbout(db: Kysely<Database>, insz: string, limit = 100): Promise<StoredRecord[]> {
-  const rows = await db
-    .selectFrom('exchange_log')
-    .select('record')
-    .where('person', '=', insz)
-    .orderBy('seq', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => JSON.parse(r.record) as StoredRecord);
-}
-
 export type ChainCheck =
   | { readonly ok: true; readonly size: number }
   | { readonly ok: false; readonly seq: number; readonly problem: string };

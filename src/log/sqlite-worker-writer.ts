@@ -63,6 +63,11 @@ export class SqliteWorkerWriter {
     return this.#treeSize;
   }
 
+  /** Set once the thread has died: nothing can be committed any more. */
+  get broken(): boolean {
+    return this.#broken !== undefined;
+  }
+
   write(records: readonly ExchangeRecord[]): Promise<AppendReceipt[]> {
     if (this.#broken) return Promise.reject(this.#broken);
     const id = this.#nextId++;
@@ -121,8 +126,7 @@ export class SqliteWorkerWriter {
   }
 
   #fail(error: Error): void {
-    if (this.#closed) return;
-    this.#broken = error;
+    this.#broken ??= error;
     for (const waiting of this.#inFlight.values()) waiting.reject(error);
     this.#inFlight.clear();
   }

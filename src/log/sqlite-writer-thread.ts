@@ -64,15 +64,24 @@ function write(id: number, records: ExchangeRecord[]): void {
   if (head.lastSeq - sequencer.size >= options.integrateWhenWaiting) integrate();
 }
 
+/** One bounded step; a backlog continues on the next turn, so queued writes are not held up. */
 function integrate(): void {
   if (paused || sequencer.size >= head.lastSeq) return;
   try {
-    while (sequencer.integrate()) {
-      // integrate every committed record, in bounded steps
-    }
+    sequencer.integrate();
     reply({ type: 'integrated', treeSize: sequencer.size });
+    if (sequencer.size < head.lastSeq) setImmediate(integrate);
   } catch (error) {
     reply({ type: 'integration-failed', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** Everything committed, before the thread closes. */
+function integrateAll(): void {
+  while (!paused && sequencer.size < head.lastSeq) {
+    const before = sequencer.size;
+    integrate();
+    if (sequencer.size === before) return; // it failed; integrate() reported why
   }
 }
 
@@ -91,7 +100,7 @@ port.on('message', (message: WriterRequest) => {
       return integrate();
     case 'close':
       clearInterval(timer);
-      integrate();
+      integrateAll();
       db.close();
       return reply({ type: 'closed' });
   }

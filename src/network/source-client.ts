@@ -65,6 +65,9 @@ export class SourceClient {
         body: JSON.stringify(body),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
+        // The two timeouts above only bound silences; this bounds the whole answer, so a source
+        // that trickles its body still ends in PROVIDER_TIMEOUT.
+        signal: AbortSignal.timeout(this.#timeoutMs),
       });
       status = response.statusCode;
       text = await readLimited(response.body, this.#maxAnswerBytes);

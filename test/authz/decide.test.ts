@@ -143,6 +143,16 @@ const CASES: Row[] = [
     want: 'AUTHORISATION_NOT_IN_FORCE',
   },
   { name: 'withdrawn', snapshot: only({ status: 'withdrawn' }), want: 'AUTHORISATION_NOT_IN_FORCE' },
+  {
+    name: 'withdrawn from tomorrow: still in force today',
+    snapshot: only({ status: 'withdrawn', validTo: TOMORROW }),
+    want: PERMIT,
+  },
+  {
+    name: 'withdrawn from today',
+    snapshot: only({ status: 'withdrawn', validTo: TODAY }),
+    want: 'AUTHORISATION_NOT_IN_FORCE',
+  },
   { name: 'not yet valid', snapshot: only({ validFrom: TOMORROW }), want: 'AUTHORISATION_NOT_IN_FORCE' },
   // Purpose and fields
   { name: 'purpose not authorised', request: { purpose: 'marketing' }, want: 'PURPOSE_NOT_AUTHORISED' },
