@@ -29,7 +29,7 @@ export default tseslint.config(
           patterns: [
             {
               regex:
-                '^\\.\\./(?:\\.\\./)*(?:src/)?(kernel|store|network|directory|authz|exchange|log|http|demo)/(?!index\\.ts$).+',
+                '^\\.\\./(?:\\.\\./)*(?:src/)?(kernel|store|network|directory|authz|exchange|log|http|demo|citizen)/(?!index\\.ts$).+',
               message: 'Import another capability only through its index.ts.',
             },
           ],

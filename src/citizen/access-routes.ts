@@ -82,8 +82,8 @@ export function accessRoutes(app: App, deps: CitizenDeps, context: CitizenContex
       schema: {
         hide: true,
         querystring: Type.Object({
-          lang: Type.Optional(Type.String()),
-          cursor: Type.Optional(Type.String()),
+          lang: Type.Optional(Type.String({ maxLength: 8 })),
+          cursor: Type.Optional(Type.String({ maxLength: 64 })),
         }),
       },
     },

@@ -7,7 +7,7 @@
 // https://www.rfc-editor.org/rfc/rfc6749  https://www.rfc-editor.org/rfc/rfc7636
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { type CryptoKey, type JWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { sendPage } from '../http/index.ts';
 import { type AuthorizationParams, type DemoIdentity, demoLoginPage } from './demo-idp-page.ts';
 
@@ -42,14 +42,12 @@ const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 export function demoIdentityProvider(options: DemoIdpOptions): FastifyPluginAsync {
   return async (app) => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const jwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(jwk);
-    const codes = new Map<string, Grant>();
+    const signer = await IdTokenSigner.create();
+    const codes = new Codes();
     const hidden = { schema: { hide: true }, config: { audience: 'public' as const } };
 
     app.get('/.well-known/openid-configuration', hidden, () => discoveryDocument(options.issuer()));
-    app.get('/jwks', hidden, () => ({ keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] }));
+    app.get('/jwks', hidden, () => ({ keys: [signer.publicJwk] }));
 
     app.get('/authorize', hidden, (request, reply) => {
       const query = request.query as Record<string, unknown>;
@@ -65,64 +63,95 @@ export function demoIdentityProvider(options: DemoIdpOptions): FastifyPluginAsyn
       if ('error' in checked) return refuseAuthorization(reply, checked);
       const person = options.people().find((p) => p.insz === body.insz);
       if (!person) return refuseAuthorization(reply, { ...checked, error: 'access_denied', redirect: true });
-      for (const [code, grant] of codes) if (grant.expiresAt < Date.now()) codes.delete(code);
-      const code = randomBytes(32).toString('base64url');
-      const { params } = checked;
-      codes.set(code, {
-        person,
-        clientId: options.clientId,
-        redirectUri: params.redirect_uri!,
-        nonce: params.nonce,
-        codeChallenge: params.code_challenge!,
-        expiresAt: Date.now() + CODE_SECONDS * 1000,
-      });
+      const code = codes.issue(person, options.clientId, checked.params);
       // RFC 9207: the iss parameter tells the client which provider answered (mix-up defence).
-      const target = callback(params, { code, iss: options.issuer() });
+      const target = callback(checked.params, { code, iss: options.issuer() });
       return reply.code(303).header('location', target).send();
     });
 
     app.post('/token', hidden, async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const client = authenticateClient(request, body, options);
-      if (client !== 'ok')
-        return tokenError(
-          reply,
-          client === 'invalid' ? 401 : 400,
-          client === 'invalid' ? 'invalid_client' : 'invalid_request',
-        );
+      if (client === 'invalid') return tokenError(reply, 401, 'invalid_client');
+      if (client === 'malformed') return tokenError(reply, 400, 'invalid_request');
       if (body.grant_type !== 'authorization_code') return tokenError(reply, 400, 'unsupported_grant_type');
-      const code = typeof body.code === 'string' ? body.code : '';
-      const grant = codes.get(code);
-      // RFC 6749 §4.1.2: "The client MUST NOT use the authorization code more than once": it is
-      // spent by this attempt, whether the rest of the request holds or not.
-      codes.delete(code);
+      const grant = codes.take(typeof body.code === 'string' ? body.code : '');
       const refusal = checkGrant(grant, body);
       if (refusal !== undefined || !grant) return tokenError(reply, 400, 'invalid_grant', refusal);
-      const idToken = await new SignJWT({
-        nonce: grant.nonce,
-        name: `${grant.person.firstNames} ${grant.person.lastName}`,
-        given_name: grant.person.firstNames,
-        family_name: grant.person.lastName,
-        birthdate: grant.person.birthDate,
-        // The claim Belgium's FAS uses for the national number, so either claim setting works.
-        egovNRN: grant.person.insz,
-      })
-        .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-        .setIssuer(options.issuer())
-        .setSubject(grant.person.insz)
-        .setAudience(grant.clientId)
-        .setIssuedAt()
-        .setExpirationTime(`${ID_TOKEN_SECONDS}s`)
-        .sign(privateKey);
       return {
         access_token: randomBytes(32).toString('base64url'),
         token_type: 'Bearer',
         expires_in: ID_TOKEN_SECONDS,
         scope: 'openid profile',
-        id_token: idToken,
+        id_token: await signer.sign(grant, options.issuer()),
       };
     });
   };
+}
+
+/** Authorization codes: random, short-lived, and spent by the first attempt to redeem them. */
+class Codes {
+  readonly #grants = new Map<string, Grant>();
+
+  issue(person: DemoIdentity, clientId: string, params: AuthorizationParams): string {
+    for (const [code, grant] of this.#grants) if (grant.expiresAt < Date.now()) this.#grants.delete(code);
+    const code = randomBytes(32).toString('base64url');
+    this.#grants.set(code, {
+      person,
+      clientId,
+      redirectUri: params.redirect_uri!,
+      nonce: params.nonce,
+      codeChallenge: params.code_challenge!,
+      expiresAt: Date.now() + CODE_SECONDS * 1000,
+    });
+    return code;
+  }
+
+  take(code: string): Grant | undefined {
+    const grant = this.#grants.get(code);
+    // RFC 6749 §4.1.2: "The client MUST NOT use the authorization code more than once": it is
+    // spent by this attempt, whether the rest of the request holds or not.
+    this.#grants.delete(code);
+    return grant;
+  }
+}
+
+/** ES256 ID tokens (OpenID Connect Core §2) under a key made at start and published as a JWK. */
+class IdTokenSigner {
+  readonly publicJwk: JWK;
+  readonly #privateKey: CryptoKey;
+
+  private constructor(publicJwk: JWK, privateKey: CryptoKey) {
+    this.publicJwk = publicJwk;
+    this.#privateKey = privateKey;
+  }
+
+  static async create(): Promise<IdTokenSigner> {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    return new IdTokenSigner({ ...jwk, kid, alg: 'ES256', use: 'sig' }, privateKey);
+  }
+
+  sign(grant: Grant, issuer: string): Promise<string> {
+    const { person } = grant;
+    return new SignJWT({
+      nonce: grant.nonce,
+      name: `${person.firstNames} ${person.lastName}`,
+      given_name: person.firstNames,
+      family_name: person.lastName,
+      birthdate: person.birthDate,
+      // The claim Belgium's FAS uses for the national number, so either claim setting works.
+      egovNRN: person.insz,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: this.publicJwk.kid!, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setSubject(person.insz)
+      .setAudience(grant.clientId)
+      .setIssuedAt()
+      .setExpirationTime(`${ID_TOKEN_SECONDS}s`)
+      .sign(this.#privateKey);
+  }
 }
 
 function discoveryDocument(issuer: string) {

@@ -2,7 +2,7 @@
 // data about them, each entry with a proof that verifies offline against the signed log.
 export { citizenRoutes, DEMO_CLIENT_ID, SESSION_SECRET_FILE } from './routes.ts';
 export type { CitizenDeps } from './routes.ts';
-export { listAccesses, accessEntry, instant, DEFAULT_LIMIT, MAX_LIMIT } from './accesses.ts';
+export { listAccesses, accessEntry, DEFAULT_LIMIT, MAX_LIMIT } from './accesses.ts';
 export type { AccessEntry, AccessPage, AccessProof, AccessQuery, AccessSources } from './accesses.ts';
 export { isVisible, visibleFrom } from './embargo.ts';
 export { chooseLang, LANGS, MESSAGES } from './messages.ts';

@@ -66,6 +66,7 @@ function printDemo(demo: Demo, path: string): void {
     `Crossroads demo hub: ${file.hub}`,
     `  API documentation   ${file.hub}/docs`,
     `  Authorisations      ${file.hub}/public/authorisations`,
+    `  Who used my data    ${file.hub}/me (demo login: pick any demo person)`,
     `  ${demo.people.length} synthetic people, ${file.institutions.length} institutions; credentials and examples in ${path}`,
     '',
     'Demo credentials:',

@@ -126,8 +126,11 @@ export class Broker {
   ): Promise<ExchangeAnswer> {
     if ('problem' in caller) throw caller.problem;
     if (caller.actor.kind !== 'institution') {
-      draft.caller = actorLabel(caller.actor);
-      throw new Problem('INSTITUTION_ONLY', 'the operator does not exchange personal data');
+      // `caller` holds institutions' KBO numbers; which operator credential tried is in the reason.
+      throw new Problem(
+        'INSTITUTION_ONLY',
+        `the operator (${actorLabel(caller.actor)}) does not exchange personal data`,
+      );
     }
     const institution = caller.actor.institution;
     draft.caller = institution.kbo;

@@ -30,6 +30,12 @@ const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 export function verifyEntryProof(entry: AccessEntryProof, logKey: NoteVerifier): ProofVerdict {
   if (!entry.proof) return { ok: false, problem: 'the entry has no proof yet: it is not in a signed tree' };
   const { checkpoint, inclusion } = entry.proof;
+  if (recordSeq(entry.record) !== entry.logIndex + 1) {
+    return {
+      ok: false,
+      problem: `the record is not number ${entry.logIndex + 1} of the log (leaf ${entry.logIndex})`,
+    };
+  }
   const leaf = leafHash(encoder.encode(entry.record));
   if (Buffer.from(leaf).toString('base64') !== entry.proof.leafHash) {
     return { ok: false, problem: 'the record does not hash to the leaf the proof names' };
@@ -54,5 +60,14 @@ export function verifyEntryProof(entry: AccessEntryProof, logKey: NoteVerifier):
   } catch (error) {
     if (error instanceof MerkleError) return { ok: false, problem: `${error.code}: ${error.message}` };
     throw error;
+  }
+}
+
+function recordSeq(text: string): number | undefined {
+  try {
+    const parsed = JSON.parse(text) as { seq?: unknown };
+    return typeof parsed.seq === 'number' ? parsed.seq : undefined;
+  } catch {
+    return undefined;
   }
 }

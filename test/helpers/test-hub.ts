@@ -1,7 +1,7 @@
 // A really running hub for HTTP tests: a temp data dir, the hub listening on 127.0.0.1:0, and the
 // demo network (real source servers on free ports, 120 synthetic people). One per test file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../src/config.ts';
@@ -72,16 +72,35 @@ export interface TestHubOptions {
   readonly clock?: Clock;
   readonly people?: number;
   readonly env?: Record<string, string>;
+  /** Whether the hub runs as `crossroads start --demo` does (default true: the demo network runs). */
+  readonly demo?: boolean;
+  /**
+   * Run the hub on this data directory (created when missing; a hub may have used it before)
+   * instead of a fresh temporary one. The caller owns it: close() leaves it in place.
+   */
+  readonly dataDir?: string;
+  /** Leave the temporary data directory in place on close() (e.g. to copy its database). */
+  readonly keepDataDir?: boolean;
 }
 
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'crossroads-test-'));
-  const config = readConfig({
-    CROSSROADS_DATA_DIR: dataDir,
-    CROSSROADS_LOG_LEVEL: 'silent',
-    CROSSROADS_SOURCE_TIMEOUT_MS: '400',
-    ...options.env,
-  });
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'crossroads-test-'));
+  mkdirSync(dataDir, { recursive: true });
+  const removeDataDir = () => {
+    if (options.dataDir === undefined && !options.keepDataDir)
+      rmSync(dataDir, { recursive: true, force: true });
+  };
+  const config = readConfig(
+    {
+      CROSSROADS_DATA_DIR: dataDir,
+      CROSSROADS_LOG_LEVEL: 'silent',
+      CROSSROADS_SOURCE_TIMEOUT_MS: '400',
+      // The demo login page offers the same people the demo network holds.
+      CROSSROADS_DEMO_PEOPLE: String(Math.max(10, options.people ?? 120)),
+      ...options.env,
+    },
+    { demo: options.demo ?? true },
+  );
   const hub = await createHub(config, options.clock);
   let demo: Demo | undefined;
   try {
@@ -103,13 +122,13 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       close: async () => {
         await hub.close();
         await started.close();
-        rmSync(dataDir, { recursive: true, force: true });
+        removeDataDir();
       },
     };
   } catch (error) {
     await demo?.close();
     await hub.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
     throw error;
   }
 }

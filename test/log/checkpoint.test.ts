@@ -219,7 +219,8 @@ test('openNote rejects malformed notes', () => {
 
 test('parseVerifierKey rejects defective key strings', () => {
   const vkey = verifierKeyString('log', ed25519());
-  const [name, id, material] = vkey.split('+', 3) as [string, string, string];
+  const [name = '', id = '', ...rest] = vkey.split('+');
+  const material = rest.join('+'); // base64 may itself contain '+'
   for (const bad of [
     `${name}+${id.replace(/./, (c) => (c === '0' ? '1' : '0'))}+${material}`,
     `${name}+${id.slice(1)}+${material}`,

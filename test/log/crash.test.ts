@@ -1,0 +1,188 @@
+// A crash during a load of exchanges: the real hub process (`crossroads start --demo`) is killed
+// with SIGKILL while 32 clients make permitted exchanges. After a restart on the same data folder,
+// `crossroads log verify` passes, every exchange a client got a 200 for is in the log and in the
+// signed tree, and the new tree is consistent with a checkpoint published before the crash.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, test } from 'node:test';
+import type { DemoFile } from '../../src/demo/index.ts';
+import {
+  type Checkpoint,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+} from '../../src/log/index.ts';
+import { CLI, REPO, b64, cliJson, runCli, sleep, waitFor } from './log-helpers.ts';
+
+let work: string;
+const children = new Set<ChildProcess>();
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'crossroads-crash-'));
+});
+after(() => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function startHub(): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [CLI, 'start', '--demo'], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      CROSSROADS_DATA_DIR: work,
+      CROSSROADS_PORT: '0',
+      CROSSROADS_DEMO_PORT_BASE: '0',
+      CROSSROADS_DEMO_PEOPLE: '60',
+      CROSSROADS_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.once('exit', () => children.delete(child));
+  return { child, output: () => output };
+}
+
+/** demo.json once the hub (re)wrote it for a URL other than `previous`, and the hub answers. */
+async function demoFile(previous: string | undefined, output: () => string): Promise<DemoFile> {
+  const path = join(work, 'demo.json');
+  return waitFor(
+    `the hub to start (output so far: ${output()})`,
+    async () => {
+      if (!existsSync(path)) return undefined;
+      let file: DemoFile;
+      try {
+        file = JSON.parse(readFileSync(path, 'utf8')) as DemoFile;
+      } catch {
+        return undefined; // being written
+      }
+      if (file.hub === previous) return undefined;
+      const health = await fetch(`${file.hub}/health`).catch(() => undefined);
+      return health?.status === 200 ? file : undefined;
+    },
+    30_000,
+  );
+}
+
+async function latestCheckpoint(hub: string, vkey: string): Promise<Checkpoint> {
+  const note = await (await fetch(`${hub}/public/log/checkpoint`)).text();
+  return parseCheckpoint(openNote(note, [parseVerifierKey(vkey)]).text);
+}
+
+test('after SIGKILL during a load of exchanges and a restart, log verify passes and every answered exchange is logged', async () => {
+  const first = startHub();
+  const demo = await demoFile(undefined, first.output);
+  const { verifierKey } = (await (await fetch(`${demo.hub}/public/log/key`)).json()) as {
+    verifierKey: string;
+  };
+  const example = demo.examples.find((e) => e.expect.status === 200)!.request;
+
+  // The load: 32 clients in a loop until the hub dies under them.
+  const answered: string[] = [];
+  const failures: string[] = [];
+  let stopped = false;
+  const client = async () => {
+    while (!stopped) {
+      try {
+        const response = await fetch(example.url, {
+          method: 'POST',
+          headers: example.headers,
+          body: JSON.stringify(example.body),
+        });
+        const body = (await response.json()) as { exchangeId: string };
+        assert.equal(response.status, 200, JSON.stringify(body));
+        answered.push(body.exchangeId);
+      } catch (error) {
+        if (error instanceof assert.AssertionError) throw error;
+        failures.push(String(error));
+        return;
+      }
+    }
+  };
+  const load = Array.from({ length: 32 }, client);
+  await sleep(700);
+  const beforeCrash = await latestCheckpoint(demo.hub, verifierKey);
+  await sleep(300);
+  first.child.kill('SIGKILL');
+  const exited = new Promise((resolve) => first.child.once('exit', resolve));
+  await Promise.all(load);
+  stopped = true;
+  await exited;
+  assert.equal(first.child.signalCode, 'SIGKILL');
+  assert.ok(answered.length >= 20, `only ${answered.length} exchanges answered before the crash`);
+  assert.ok(failures.length > 0, 'the crash hit clients in flight');
+
+  // Verified as the crash left it: records committed but not yet in a signed tree are no fault.
+  const crashed = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work });
+  assert.equal(crashed.code, 0, crashed.stdout + crashed.stderr);
+  const left = cliJson(crashed);
+  assert.equal(left.ok, true);
+  assert.ok(Number(left.records) >= answered.length && Number(left.treeSize) <= Number(left.records));
+
+  // Restart on the same data folder and let the sequencer integrate what was committed.
+  const second = startHub();
+  const again = await demoFile(demo.hub, second.output);
+  const operator = { authorization: `Bearer ${again.operator.token}` };
+  const status = await waitFor('the sequencer to catch up after the restart', async () => {
+    const now = (await (await fetch(`${again.hub}/admin/log/status`, { headers: operator })).json()) as {
+      records: number;
+      treeSize: number;
+    };
+    return now.records > 0 && now.treeSize === now.records ? now : undefined;
+  });
+
+  // Verified after the restart, with everything integrated.
+  const verify = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work });
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const verdict = cliJson(verify);
+  assert.equal(verdict.ok, true);
+  assert.equal(verdict.records, status.records);
+  assert.equal(verdict.treeSize, status.records);
+
+  const db = new DatabaseSync(join(work, 'crossroads.db'), { readOnly: true });
+  try {
+    const seqOf = new Map(
+      db
+        .prepare('SELECT exchange_id, seq FROM exchange_log')
+        .all()
+        .map((r) => [String(r.exchange_id), Number(r.seq)]),
+    );
+    const missing = answered.filter((id) => !seqOf.has(id));
+    assert.deepEqual(
+      missing,
+      [],
+      `${missing.length} of ${answered.length} answered exchanges are not in the log`,
+    );
+    assert.ok(
+      answered.every((id) => seqOf.get(id)! <= status.treeSize),
+      'all in the signed tree',
+    );
+  } finally {
+    db.close();
+  }
+
+  // The tree after the crash extends the one published before it.
+  const afterCrash = await latestCheckpoint(again.hub, verifierKey);
+  const { proof } = (await (
+    await fetch(`${again.hub}/public/log/proof/consistency?from=${beforeCrash.size}&to=${afterCrash.size}`)
+  ).json()) as { proof: string[] };
+  verifyConsistency({
+    size1: beforeCrash.size,
+    size2: afterCrash.size,
+    root1: beforeCrash.rootHash,
+    root2: afterCrash.rootHash,
+    proof: proof.map(b64),
+  });
+
+  second.child.kill('SIGTERM');
+  await new Promise((resolve) => second.child.once('exit', resolve));
+});
