@@ -68,6 +68,9 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
+/** The deadline test hubs give authentic sources (tests of PROVIDER_TIMEOUT delay past it). */
+export const TEST_SOURCE_TIMEOUT_MS = 1500;
+
 export interface TestHubOptions {
   readonly clock?: Clock;
   readonly people?: number;
@@ -94,7 +97,8 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     {
       CROSSROADS_DATA_DIR: dataDir,
       CROSSROADS_LOG_LEVEL: 'silent',
-      CROSSROADS_SOURCE_TIMEOUT_MS: '400',
+      // Long enough for a busy 2-core CI machine running several suites; short enough to test timeouts.
+      CROSSROADS_SOURCE_TIMEOUT_MS: String(TEST_SOURCE_TIMEOUT_MS),
       // The demo login page offers the same people the demo network holds.
       CROSSROADS_DEMO_PEOPLE: String(Math.max(10, options.people ?? 120)),
       ...options.env,
