@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { readConfig } from '../src/config.ts';
+import { createHub } from '../src/hub.ts';
 import { ManualClock, makeInsz } from '../src/kernel/index.ts';
 import {
   ExchangeLog,
@@ -51,14 +53,15 @@ try {
   const append = await appendThroughput();
   const signing = signingCost();
   const trees = await proofsAtSizes();
+  const accesses = await accessesOverHttp(sizes.at(-1)!);
   const exchange = await exchangeSlowdown();
   const largest = trees.at(-1)!;
   const result = {
     appendPerSec: append.perSec,
     proofP99Ms: largest.generateP99Ms,
-    accessesP99Ms: largest.accessesP99Ms,
+    accessesP99Ms: accesses.p99Ms,
     exchangeSlowdownPct: exchange.slowdownPct,
-    details: { append, signing, trees, exchange },
+    details: { append, signing, trees, accesses, exchange },
     machine: machine(),
   };
   console.log(JSON.stringify(result, null, 2));
@@ -234,6 +237,66 @@ async function proofsAtSizes() {
   reader.close();
   db.close();
   return results;
+}
+
+/**
+ * GET /me/accesses through a running hub on the largest tree: a logged-in person's access list,
+ * each entry with its inclusion proof against the latest checkpoint. Sessions are made directly in
+ * the sessions table (SHA-256 of the cookie value), as the login would.
+ */
+async function accessesOverHttp(size: number) {
+  const config = readConfig({
+    CROSSROADS_DATA_DIR: dir,
+    CROSSROADS_DB: join(dir, 'tree.db'),
+    CROSSROADS_LOG_KEY: join(dir, 'key.pem'),
+    CROSSROADS_LOG_ORIGIN: 'bench.localhost/log',
+    CROSSROADS_LOG_LEVEL: 'silent',
+    CROSSROADS_RATE_LIMIT_PER_MINUTE: '100000000',
+  });
+  const hub = await createHub(config);
+  try {
+    const url = await hub.app.listen({ host: '127.0.0.1', port: 0 });
+    const people = 500;
+    const cookies: string[] = [];
+    for (let i = 0; i < people; i++) {
+      const id = randomBytes(32).toString('base64url');
+      const who = person(Math.floor((i / people) * Math.min(size, 1_000_000)));
+      const now = new Date();
+      await hub.store.db
+        .insertInto('sessions')
+        .values({
+          id_hash: createHash('sha256').update(id).digest('hex'),
+          insz: who,
+          name: 'bench',
+          created_at: now.toISOString(),
+          expires_at: new Date(now.getTime() + 3_600_000).toISOString(),
+        })
+        .execute();
+      cookies.push(`crossroads_session=${id}`);
+    }
+    const times: number[] = [];
+    let entries = 0;
+    for (let round = 0; round < 4; round++) {
+      for (const cookie of cookies) {
+        const t = performance.now();
+        const response = await fetch(`${url}/me/accesses`, { headers: { cookie } });
+        const body = (await response.json()) as { entries?: unknown[] };
+        if (response.status !== 200) throw new Error(`/me/accesses answered ${response.status}`);
+        if (round > 0) times.push(performance.now() - t); // the first round warms up
+        entries += body.entries?.length ?? 0;
+      }
+    }
+    times.sort((a, b) => a - b);
+    return {
+      size,
+      requests: times.length,
+      entriesPerPerson: round(entries / (cookies.length * 4), 1),
+      p50Ms: round(percentile(times, 50), 2),
+      p99Ms: round(percentile(times, 99), 2),
+    };
+  } finally {
+    await hub.close();
+  }
 }
 
 async function exchangeSlowdown() {
