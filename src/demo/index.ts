@@ -13,5 +13,5 @@ export {
   demoServices,
 } from './network.ts';
 export type { DemoInstitutionKey } from './network.ts';
-export { demoRegistrations } from './sources.ts';
+export { demoHandlers, demoRegistrations } from './sources.ts';
 export { Random } from './random.ts';
