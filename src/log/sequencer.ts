@@ -32,6 +32,7 @@ export interface Integration {
 }
 
 const encoder = new TextEncoder();
+const KNOWN_LIMIT = 50_000;
 
 export class Sequencer {
   readonly #db: DatabaseSync;
@@ -43,6 +44,8 @@ export class Sequencer {
   readonly #insertNode: StatementSync;
   readonly #insertCheckpoint: StatementSync;
   #range: CompactRange;
+  /** Canonical texts of records committed after the tree (seq size+1, size+2, …), if known. */
+  #known: string[] = [];
 
   constructor(db: DatabaseSync, options: SequencerOptions) {
     this.#db = db;
@@ -71,15 +74,22 @@ export class Sequencer {
     return this.#range.size;
   }
 
+  /**
+   * The writer tells the sequencer what it just committed, so integration need not read it back.
+   * Anything out of order is forgotten; integration then reads the records from the database.
+   */
+  remember(firstSeq: number, texts: readonly string[]): void {
+    // Out of order, or a backlog (a paused sequencer) too large to hold: read from the database.
+    if (firstSeq !== this.#range.size + this.#known.length + 1 || this.#known.length > KNOWN_LIMIT)
+      this.#known = [];
+    else this.#known.push(...texts);
+  }
+
   /** Integrates up to maxBatch committed records; returns undefined when there were none. */
   integrate(): Integration | undefined {
-    const rows = this.#records.all(this.#range.size, this.#maxBatch);
-    if (rows.length === 0) return undefined;
-    const leaves = rows.map((row, i) => {
-      if (Number(row.seq) !== this.#range.size + i + 1)
-        throw new Error(`exchange log record ${this.#range.size + i + 1} is missing`);
-      return leafHash(encoder.encode(String(row.record)));
-    });
+    const texts = this.#known.length > 0 ? this.#known.slice(0, this.#maxBatch) : this.#read();
+    if (texts.length === 0) return undefined;
+    const leaves = texts.map((text) => leafHash(encoder.encode(text)));
     const result = appendLeaves(this.#range, leaves);
     const rootHash = Buffer.from(result.root).toString('base64');
     const body = formatCheckpoint({ origin: this.#origin, size: result.range.size, rootHash: result.root });
@@ -95,6 +105,16 @@ export class Sequencer {
       throw error;
     }
     this.#range = result.range;
-    return { size: result.range.size, rootHash, integrated: rows.length };
+    this.#known = this.#known.slice(texts.length);
+    return { size: result.range.size, rootHash, integrated: texts.length };
+  }
+
+  #read(): string[] {
+    const rows = this.#records.all(this.#range.size, this.#maxBatch);
+    return rows.map((row, i) => {
+      const expected = this.#range.size + i + 1;
+      if (Number(row.seq) !== expected) throw new Error(`exchange log record ${expected} is missing`);
+      return String(row.record);
+    });
   }
 }

@@ -58,6 +58,12 @@ function write(id: number, records: ExchangeRecord[]): void {
     }
     head = batch.head;
     reply({ type: 'written', id, receipts: batch.receipts });
+    const first = batch.rows[0];
+    if (first)
+      sequencer.remember(
+        first.seq,
+        batch.rows.map((r) => r.record),
+      );
   } catch (error) {
     reply({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
   }
