@@ -257,7 +257,7 @@ function generatePerson(random: Random, index: number): DemoPerson {
   };
 }
 
-/** Belgian eID card number `XXX-XXXXXXX-YY`: YY = first ten digits mod 97 (97 when 0). */
+/** Belgian eID card number, shown `591-1234567-89`: the last two digits are the first ten mod 97 (97 when 0). */
 function cardNumber(random: Random): string {
   const first = String(random.int(590, 599)) + String(random.int(0, 9_999_999)).padStart(7, '0');
   const check = Number(first) % 97 || 97;
