@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
-import { generatePeople } from '../src/demo/index.ts';
+import { demoAuthorisations, generatePeople } from '../src/demo/index.ts';
 import type { DemoFile } from '../src/demo/index.ts';
 import { dateInBelgium } from '../src/kernel/index.ts';
 import { type Child, spawnReady, stop } from './lib/processes.ts';
@@ -77,6 +77,9 @@ try {
   children.push(proxy);
 
   const ocmw = demo.institutions.find((i) => i.key === 'ocmwGent')!;
+  // The fields OCMW Gent's authorisation grants, as the hub would ask the source for them.
+  const identityFields = demoAuthorisations().findLast((a) => a.ref === 'IVC/KSZG/19/123')!.services[0]!
+    .fields;
   const clients = generatePeople(1000).filter((p) => p.leefloon && p.region === 'gent');
   const today = dateInBelgium(new Date());
   const exchangeBodies = clients.map((p) =>
@@ -89,16 +92,7 @@ try {
       insz: p.insz,
       period: { start: today, end: null },
       purpose: 'social-investigation',
-      fields: [
-        'lastName',
-        'firstNames',
-        'birthDate',
-        'sex',
-        'nationality',
-        'civilStatus',
-        'address',
-        'deathDate',
-      ],
+      fields: identityFields,
       requester: { kbo: ocmw.kbo, name: ocmw.name },
     }),
   );

@@ -60,7 +60,7 @@ export class RegistryIdentitySource implements IdentitySource {
       );
     }
     const code = failure?.code ?? (answer?.found ? null : 'PERSON_UNKNOWN');
-    await log.append({
+    const logged = log.append({
       kind: 'identity-check',
       exchangeId,
       time,
@@ -84,6 +84,10 @@ export class RegistryIdentitySource implements IdentitySource {
       fields: IDENTITY_FIELDS,
       outcome: code === null ? 'forwarded' : 'failed',
       durationMs: Math.round(performance.now() - started),
+    });
+    // An identity check that cannot be logged does not count: the REGISTER is refused, not a 500.
+    await logged.catch(() => {
+      throw new Problem('LOG_UNAVAILABLE', 'the identity check could not be logged; retry later');
     });
     if (failure) throw failure;
     if (!answer?.found) return undefined;
