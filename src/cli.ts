@@ -1,5 +1,6 @@
 // `crossroads <command>`: start the hub, check identifiers, verify the exchange log.
 import { parseArgs } from 'node:util';
+import { runDemoCommand } from './cli/demo.ts';
 import { runIdCommand } from './cli/id.ts';
 import { runLogCommand } from './cli/log.ts';
 import { runWitnessCommand } from './cli/witness.ts';
@@ -14,6 +15,8 @@ const USAGE = `usage: crossroads <command>
   log verify-proof FILE   check one entry of /me/accesses offline (inclusion proof + signed checkpoint)
   witness --hub URL --key FILE [--name NAME] [--state FILE]
                           check the hub's newest checkpoint against the last one seen, then cosign it
+  demo change <insz> [--death]
+                          the running demo's National Register publishes a move (or a death) of the person
 
 Configuration comes from CROSSROADS_* environment variables (see README.md).`;
 
@@ -30,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return runLogCommand(rest);
     case 'witness':
       return runWitnessCommand(rest);
+    case 'demo':
+      return runDemoCommand(rest);
     case undefined:
     case 'help':
     case '--help':

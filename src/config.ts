@@ -28,6 +28,26 @@ export interface HubConfig {
   readonly oidc: OidcConfig | undefined;
   /** The ID-token claim that holds the person's INSZ (`sub`; Belgian FAS: `egovNRN`). */
   readonly oidcInszClaim: string;
+  readonly changes: ChangeConfig;
+}
+
+export interface ChangeConfig {
+  /** NATS server(s) for the JetStream push channel; undefined: in-process relay. */
+  readonly natsUrl: string | undefined;
+  readonly natsStream: string;
+  /** The Ed25519 key that signs pushed events (generated on first start). */
+  readonly deliveryKeyPath: string;
+  /** A registration ended at most this many days before a change's effective date still counts. */
+  readonly graceDays: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Failed push attempts after which a delivery parks as dead. */
+  readonly maxAttempts: number;
+  readonly timeoutMs: number;
+  /** Webhook requests in flight per recipient. */
+  readonly concurrency: number;
+  /** Most events per request for recipients that take batches. */
+  readonly maxBatch: number;
 }
 
 export interface OidcConfig {
@@ -84,7 +104,41 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
     publicUrl: publicUrl(env.CROSSROADS_PUBLIC_URL),
     oidc: oidcConfig(env),
     oidcInszClaim: claimName(env.CROSSROADS_OIDC_INSZ_CLAIM),
+    changes: {
+      natsUrl: natsUrl(env.CROSSROADS_NATS_URL),
+      natsStream: natsStream(env.CROSSROADS_NATS_STREAM),
+      deliveryKeyPath: resolve(env.CROSSROADS_DELIVERY_KEY ?? `${dataDir}/delivery-signing-key.pem`),
+      graceDays: integer(env, 'CROSSROADS_CHANGE_GRACE_DAYS', 30, 0, 3_650),
+      retryBaseMs: integer(env, 'CROSSROADS_DELIVERY_RETRY_BASE_MS', 1_000, 1, 3_600_000),
+      retryMaxMs: integer(env, 'CROSSROADS_DELIVERY_RETRY_MAX_MS', 600_000, 1, 86_400_000),
+      maxAttempts: integer(env, 'CROSSROADS_DELIVERY_MAX_ATTEMPTS', 12, 1, 1_000),
+      timeoutMs: integer(env, 'CROSSROADS_DELIVERY_TIMEOUT_MS', 10_000, 50, 120_000),
+      concurrency: integer(env, 'CROSSROADS_DELIVERY_CONCURRENCY', 8, 1, 256),
+      maxBatch: integer(env, 'CROSSROADS_DELIVERY_MAX_BATCH', 100, 1, 1_000),
+    },
   };
+}
+
+function natsUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ok = value
+    .split(',')
+    .every((server) => /^(nats|tls|wss?):\/\/[^\s/]+$|^[^\s:/]+:\d+$/.test(server.trim()));
+  if (!ok)
+    throw new ConfigError('CROSSROADS_NATS_URL', 'nats://host:port (comma-separated for several)', value);
+  return value;
+}
+
+function natsStream(value: string | undefined): string {
+  if (value === undefined || value === '') return 'CROSSROADS_DELIVERIES';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    throw new ConfigError(
+      'CROSSROADS_NATS_STREAM',
+      'a JetStream stream name (letters, digits, _ and -)',
+      value,
+    );
+  }
+  return value;
 }
 
 function publicUrl(value: string | undefined): string | undefined {

@@ -9,6 +9,7 @@ import { Broker, exchangeRoutes } from './exchange/index.ts';
 import { buildServer } from './http/index.ts';
 import { type Clock, systemClock } from './kernel/index.ts';
 import { ExchangeLog, LogTree, type LogSigningKey, loadOrCreateSigningKey, logRoutes } from './log/index.ts';
+import { ChangePush, changeRoutes, loadOrCreateDeliveryKey } from './mutations/index.ts';
 import { NetworkRegistry, SourceClient, networkRoutes } from './network/index.ts';
 import { type Store, openStore } from './store/index.ts';
 
@@ -27,6 +28,8 @@ export interface Hub {
   readonly logKey: LogSigningKey;
   readonly broker: Broker;
   readonly sources: SourceClient;
+  /** Change push: intake, subscriptions, outbox relay and delivery. */
+  readonly changes: ChangePush;
   readonly clock: Clock;
   /** Stops taking requests, finishes those in flight, flushes the log, closes the store. */
   close(): Promise<void>;
@@ -65,6 +68,28 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     onInternalError: (error) => faults.report(error),
   });
 
+  const changes = await ChangePush.open({
+    store,
+    registry,
+    authorisations,
+    log,
+    clock,
+    key: loadOrCreateDeliveryKey(config.changes.deliveryKeyPath),
+    eventSource: config.publicUrl ?? `urn:crossroads:hub:${logKey.origin.split('/')[0]!}`,
+    graceDays: config.changes.graceDays,
+    retry: {
+      baseMs: config.changes.retryBaseMs,
+      maxMs: config.changes.retryMaxMs,
+      maxAttempts: config.changes.maxAttempts,
+    },
+    timeoutMs: config.changes.timeoutMs,
+    concurrency: config.changes.concurrency,
+    maxBatch: config.changes.maxBatch,
+    natsUrl: config.changes.natsUrl,
+    natsStream: config.changes.natsStream,
+    onInternalError: (error) => faults.report(error),
+  });
+
   const app = await buildServer({
     registry,
     logLevel: config.logLevel,
@@ -77,6 +102,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
       directoryRoutes(directory),
       exchangeRoutes({ broker, registry, authorisations, store, clock }),
       logRoutes({ store, tree, log, logKey, clock }),
+      changeRoutes({ push: changes, registry }),
       citizenRoutes({
         config,
         store,
@@ -105,10 +131,12 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     logKey,
     broker,
     sources,
+    changes,
     clock,
     close: () =>
       (closed ??= (async () => {
         await app.close();
+        await changes.close();
         await log.close();
         await sources.close();
         await store.close();

@@ -21,7 +21,7 @@ const AccessEntrySchema = Type.Object(
   {
     logIndex: Type.Integer({ description: 'Leaf index in the log’s Merkle tree (record seq − 1)' }),
     time: Type.String(),
-    kind: Type.String({ enum: ['exchange', 'identity-check'] }),
+    kind: Type.String({ enum: ['exchange', 'identity-check', 'change'] }),
     outcome: Type.String({ enum: ['forwarded', 'refused', 'failed'] }),
     institution: Nullable(
       Type.Object({

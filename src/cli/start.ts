@@ -79,6 +79,13 @@ function printDemo(demo: Demo, path: string): void {
       `  ${e.curl}`,
       '',
     ]),
+    'Changes the National Register published on start:',
+    ...file.changes.published.map((c) => `  ${c.title}: ${c.recipients} recipient(s), change ${c.changeId}`),
+    `  # OCMW Gent's webhook received (signed CloudEvents): curl -s ${file.changes.webhook}`,
+    `  # ${file.changes.feed.title}`,
+    `  ${file.changes.feed.curl}`,
+    '  # Publish another (a move of that person): npx crossroads demo change <insz>',
+    '',
   ];
   console.log(lines.join('\n'));
 }

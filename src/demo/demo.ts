@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Hub } from '../hub.ts';
 import { Problem, newSecret, today } from '../kernel/index.ts';
 import type { Actor } from '../network/index.ts';
+import { type DemoChanges, startDemoChanges } from './changes.ts';
 import { type DemoExample, demoExamples } from './examples.ts';
 import {
   DEMO_INSTITUTIONS,
@@ -42,10 +43,22 @@ export interface DemoFile {
     readonly sourceUrl: string | null;
   }[];
   readonly examples: readonly DemoExample[];
+  /** Where the demo's pushed and pulled changes can be seen. */
+  readonly changes: {
+    readonly webhook: string;
+    readonly published: readonly {
+      readonly title: string;
+      readonly insz: string;
+      readonly changeId: string;
+      readonly recipients: number;
+    }[];
+    readonly feed: { readonly title: string; readonly curl: string };
+  };
 }
 
 export interface Demo {
   readonly file: DemoFile;
+  readonly changes: DemoChanges;
   readonly people: readonly DemoPerson[];
   readonly sources: ReadonlyMap<DemoInstitutionKey, SourceServer>;
   credential(key: DemoInstitutionKey): string;
@@ -102,6 +115,17 @@ export async function startDemo(hub: Hub, options: DemoOptions): Promise<Demo> {
   }
 
   const credentials = await ensureCredentials(hub, operator, previous);
+  let changes: DemoChanges;
+  try {
+    changes = await startDemoChanges(hub, people, {
+      host: options.host ?? '127.0.0.1',
+      port: options.portBase === 0 ? 0 : options.portBase + 50,
+    });
+  } catch (error) {
+    await Promise.all([...sources.values()].map((s) => s.close()));
+    throw error;
+  }
+  const liege = credentials.get('cpasLiege')!;
   const file: DemoFile = {
     hub: options.hubUrl,
     operator: { token: operatorToken },
@@ -115,17 +139,33 @@ export async function startDemo(hub: Hub, options: DemoOptions): Promise<Demo> {
       sourceUrl: sources.get(i.key)?.url ?? null,
     })),
     examples: demoExamples(options.hubUrl, people, (key) => credentials.get(key)!, today(hub.clock)),
+    changes: {
+      webhook: changes.inbox.url,
+      published: changes.published.map((c) => ({
+        title: c.title,
+        insz: c.insz,
+        changeId: c.accepted.changeId,
+        recipients: c.accepted.recipients,
+      })),
+      feed: {
+        title:
+          'CPAS Liège reads its pending changes (pull); acknowledge with POST /v1/changes/ack {"cursor": …}',
+        curl: `curl -s ${options.hubUrl}/v1/changes/feed -H 'Authorization: Bearer ${liege}'`,
+      },
+    },
   };
   if (options.dataDir !== null) {
     writeFileSync(join(options.dataDir, 'demo.json'), JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
   }
   return {
     file,
+    changes,
     people,
     sources,
     credential: (key) => credentials.get(key)!,
     close: async () => {
       await Promise.all([...sources.values()].map((s) => s.close()));
+      await changes.inbox.close();
     },
   };
 }

@@ -15,3 +15,7 @@ export {
 export type { DemoInstitutionKey } from './network.ts';
 export { demoHandlers, demoRegistrations } from './sources.ts';
 export { Random } from './random.ts';
+export { movedAddress, startDemoChanges } from './changes.ts';
+export type { DemoChanges } from './changes.ts';
+export { startChangeInbox, keysFromJwks } from './change-inbox.ts';
+export type { ChangeInbox, ChangeInboxOptions } from './change-inbox.ts';

@@ -81,6 +81,18 @@ export const PROBLEMS = {
   UNKNOWN_WITNESS: { status: 403, title: 'The cosignature is not from a registered witness' },
   COSIGNATURE_INVALID: { status: 400, title: 'The cosignature does not verify for that checkpoint' },
   WITNESS_EXISTS: { status: 409, title: 'A witness with this name is registered' },
+  // Change push
+  CHANGE_SOURCE_ONLY: {
+    status: 403,
+    title: 'Only the authentic source of this data service may publish its changes',
+  },
+  CHANGE_DATA_INVALID: { status: 400, title: "The change data does not match the data service's schema" },
+  CHANGE_CONFLICT: { status: 409, title: 'This source reference was already published with other content' },
+  UNKNOWN_CHANGE: { status: 404, title: 'No such change' },
+  SUBSCRIPTION_NOT_FOUND: { status: 404, title: 'You have no subscription to this data service' },
+  WEBHOOK_URL_INVALID: { status: 400, title: 'The webhook address is not an absolute http(s) URL' },
+  CURSOR_INVALID: { status: 400, title: 'The feed cursor is not one the hub gave you' },
+  UNKNOWN_DELIVERY: { status: 404, title: 'No such delivery' },
   // Citizens
   LOGIN_REQUIRED: { status: 401, title: 'Log in to see your own data' },
   LOGIN_FAILED: { status: 401, title: 'The login with the identity provider failed' },

@@ -7,11 +7,13 @@ export type ExchangeOutcome = 'forwarded' | 'refused' | 'failed';
 
 /**
  * - `exchange`: a brokered exchange (POST /v1/exchanges), whatever its outcome;
- * - `identity-check`: the hub checked a REGISTER's proof of identity at the identity source.
+ * - `identity-check`: the hub checked a REGISTER's proof of identity at the identity source;
+ * - `change`: the hub released a change published by an authentic source (`providers`) to a
+ *   subscribed recipient (`caller`); written before the change leaves the hub.
  * Outcome: `forwarded` — the source answered and the exchange completed; `refused` — the hub
  * stopped it before any source was asked; `failed` — a source was asked but nothing was delivered.
  */
-export type RecordKind = 'exchange' | 'identity-check';
+export type RecordKind = 'exchange' | 'identity-check' | 'change';
 
 export interface ExchangeRecord {
   readonly kind: RecordKind;

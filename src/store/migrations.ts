@@ -190,9 +190,99 @@ const merkleLogAndCitizens: Migration = {
   },
 };
 
+// Change push (automatic communication of changes): published changes, institutions'
+// subscriptions and delivery settings, and the outbox of deliveries (one per recipient).
+const changePush: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('changes')
+      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn('id', 'text', (c) => c.notNull().unique())
+      .addColumn('service', 'text', (c) => c.notNull())
+      .addColumn('service_version', 'integer', (c) => c.notNull())
+      .addColumn('source_id', 'text', (c) => c.notNull())
+      .addColumn('source_reference', 'text', (c) => c.notNull())
+      .addColumn('content_hash', 'text', (c) => c.notNull())
+      .addColumn('insz', 'text', (c) => c.notNull())
+      .addColumn('effective_date', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addColumn('received_by', 'text', (c) => c.notNull())
+      .addColumn('recipients', 'integer', (c) => c.notNull())
+      // 0 until every delivery of the change has its exchange-log record (logged before sending).
+      .addColumn('logged', 'integer', (c) => c.notNull())
+      .addUniqueConstraint('changes_source_reference', ['source_id', 'source_reference'])
+      .execute();
+    await db.schema.createIndex('changes_unlogged').on('changes').columns(['logged', 'seq']).execute();
+
+    await db.schema
+      .createTable('subscriptions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('institution_id', 'text', (c) => c.notNull())
+      .addColumn('service', 'text', (c) => c.notNull())
+      .addColumn('capacities', 'text')
+      .addColumn('purpose', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('ended_at', 'text')
+      .addColumn('ended_by', 'text')
+      .execute();
+    await db.schema
+      .createIndex('subscriptions_institution_service')
+      .on('subscriptions')
+      .columns(['institution_id', 'service'])
+      .execute();
+
+    await db.schema
+      .createTable('delivery_settings')
+      .addColumn('institution_id', 'text', (c) => c.primaryKey())
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('url', 'text')
+      .addColumn('batch', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('updated_by', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('deliveries')
+      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn('id', 'text', (c) => c.notNull().unique())
+      .addColumn('change_seq', 'integer', (c) => c.notNull())
+      .addColumn('recipient_id', 'text', (c) => c.notNull())
+      .addColumn('insz', 'text', (c) => c.notNull())
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .addColumn('authorisation_ref', 'text', (c) => c.notNull())
+      .addColumn('authorisation_version', 'integer', (c) => c.notNull())
+      .addColumn('purpose', 'text', (c) => c.notNull())
+      .addColumn('registrations', 'text', (c) => c.notNull())
+      .addColumn('fields', 'text', (c) => c.notNull())
+      // pending → delivered, or pending → dead (after too many failures) → pending (replay).
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('delivered_at', 'text')
+      .execute();
+    await db.schema.createIndex('deliveries_change').on('deliveries').columns(['change_seq']).execute();
+    await db.schema
+      .createIndex('deliveries_recipient_status')
+      .on('deliveries')
+      .columns(['recipient_id', 'status', 'seq'])
+      .execute();
+    await db.schema
+      .createIndex('deliveries_status')
+      .on('deliveries')
+      .columns(['status', 'mode', 'seq'])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_merkle_log_and_citizens': merkleLogAndCitizens,
+  '0003_change_push': changePush,
 };
 
 export const migrationProvider: MigrationProvider = {

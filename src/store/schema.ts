@@ -1,5 +1,6 @@
 // Table shapes, as Kysely sees them. Portable types only: text, integer; JSON is stored as text,
 // booleans as 0/1, dates as ISO 8601 text (architecture.md §5: every query runs on both engines).
+import type { Generated } from 'kysely';
 export interface InstitutionTable {
   id: string;
   kbo: string;
@@ -159,4 +160,72 @@ export interface Database {
   witnesses: WitnessTable;
   cosignatures: CosignatureTable;
   sessions: SessionTable;
+  changes: ChangeTable;
+  subscriptions: SubscriptionTable;
+  delivery_settings: DeliverySettingsTable;
+  deliveries: DeliveryTable;
+}
+
+export interface ChangeTable {
+  seq: Generated<number>;
+  id: string;
+  service: string;
+  service_version: number;
+  /** The publishing institution (the authentic source). */
+  source_id: string;
+  source_reference: string;
+  /** SHA-256 of the published content, to tell a repeat from a conflicting reuse of the reference. */
+  content_hash: string;
+  insz: string;
+  effective_date: string;
+  kind: string;
+  /** JSON */
+  data: string;
+  received_at: string;
+  received_by: string;
+  recipients: number;
+  logged: number;
+}
+
+export interface SubscriptionTable {
+  id: string;
+  institution_id: string;
+  service: string;
+  /** JSON array of {sector, code}; null = every capacity the authorisation names. */
+  capacities: string | null;
+  purpose: string | null;
+  created_at: string;
+  created_by: string;
+  ended_at: string | null;
+  ended_by: string | null;
+}
+
+export interface DeliverySettingsTable {
+  institution_id: string;
+  mode: string;
+  url: string | null;
+  batch: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface DeliveryTable {
+  seq: Generated<number>;
+  id: string;
+  change_seq: number;
+  recipient_id: string;
+  insz: string;
+  mode: string;
+  /** The CloudEvent as it is sent (JSON), fields already filtered for this recipient. */
+  event: string;
+  authorisation_ref: string;
+  authorisation_version: number;
+  purpose: string;
+  registrations: string;
+  fields: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }

@@ -1,0 +1,307 @@
+// Where every delivery stands, in the store: the relay's reads and writes, the pull feed and its
+// acknowledgements, the dead-letter list and replay. A delivery becomes visible to any channel
+// only once its change is logged (every delivery has its exchange-log record before it leaves).
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { Problem } from '../kernel/index.ts';
+import type { Database, Store } from '../store/index.ts';
+import type { ChangeEvent } from './rules.ts';
+import type { DeliveryMode } from './subscriptions.ts';
+
+export type DeliveryRow = Selectable<Database['deliveries']>;
+export type ChangeRow = Selectable<Database['changes']>;
+
+/** A delivery as a channel carries it. */
+export interface OutgoingDelivery {
+  readonly seq: number;
+  readonly id: string;
+  readonly recipientId: string;
+  readonly insz: string;
+  /** The CloudEvent, serialised once at fan-out. */
+  readonly event: string;
+  readonly attempts: number;
+}
+
+export interface Settled {
+  readonly seq: number;
+  readonly delivered: boolean;
+  readonly attempts: number;
+  readonly error: string | null;
+  /** Failed too often: parks in the dead-letter state. */
+  readonly dead: boolean;
+}
+
+export interface FeedPage {
+  readonly events: (ChangeEvent & { readonly cursor: string })[];
+  /** Pass as `after` for the next page; ack it once the page is processed. Null: nothing returned. */
+  readonly cursor: string | null;
+}
+
+export interface DeadDelivery {
+  readonly id: string;
+  readonly recipient: string;
+  readonly change: string;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+}
+
+export class DeliveryLedger {
+  readonly #db: Kysely<Database>;
+  #settleQueue: { settled: Settled; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #settleScheduled = false;
+  readonly #now: () => string;
+
+  constructor(store: Store, now: () => string) {
+    this.#db = store.db;
+    this.#now = now;
+  }
+
+  async unloggedChanges(limit: number): Promise<ChangeRow[]> {
+    return this.#db
+      .selectFrom('changes')
+      .selectAll()
+      .where('logged', '=', 0)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+  }
+
+  async deliveriesOf(changeSeqs: readonly number[]): Promise<DeliveryRow[]> {
+    if (changeSeqs.length === 0) return [];
+    return this.#db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('change_seq', 'in', changeSeqs)
+      .orderBy('seq')
+      .execute();
+  }
+
+  async markLogged(changeSeqs: readonly number[]): Promise<void> {
+    if (changeSeqs.length === 0) return;
+    await this.#db.updateTable('changes').set({ logged: 1 }).where('seq', 'in', changeSeqs).execute();
+  }
+
+  /** Pending push deliveries whose change is logged, in order, after `afterSeq`. */
+  async pendingPush(afterSeq: number, limit: number, recipientId?: string): Promise<OutgoingDelivery[]> {
+    let query = this.#db
+      .selectFrom('deliveries as d')
+      .innerJoin('changes as c', 'c.seq', 'd.change_seq')
+      .select(['d.seq', 'd.id', 'd.recipient_id', 'd.insz', 'd.event', 'd.attempts'])
+      .where('d.status', '=', 'pending')
+      .where('d.mode', '=', 'push')
+      .where('c.logged', '=', 1)
+      .where('d.seq', '>', afterSeq)
+      .orderBy('d.seq')
+      .limit(limit);
+    if (recipientId !== undefined) query = query.where('d.recipient_id', '=', recipientId);
+    return (await query.execute()).map(outgoing);
+  }
+
+  /**
+   * Records how deliveries went. Calls made in the same event-loop turn share one transaction;
+   * the promise resolves once it is committed.
+   */
+  settle(settled: Settled): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#settleQueue.push({ settled, resolve, reject });
+      if (!this.#settleScheduled) {
+        this.#settleScheduled = true;
+        setImmediate(() => void this.#flushSettled());
+      }
+    });
+  }
+
+  async #flushSettled(): Promise<void> {
+    this.#settleScheduled = false;
+    const batch = this.#settleQueue;
+    this.#settleQueue = [];
+    const now = this.#now();
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        for (const { settled } of batch) {
+          await trx
+            .updateTable('deliveries')
+            .set({
+              status: settled.delivered ? 'delivered' : settled.dead ? 'dead' : 'pending',
+              attempts: settled.attempts,
+              last_error: settled.error,
+              delivered_at: settled.delivered ? now : null,
+            })
+            .where('seq', '=', settled.seq)
+            // A delivery settled already (e.g. acked) stays as it is.
+            .where('status', '=', 'pending')
+            .execute();
+        }
+      });
+      for (const entry of batch) entry.resolve();
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    }
+  }
+
+  /**
+   * The caller's pending pull deliveries in order, after the cursor. Stops before the first one
+   * whose change is not yet logged, so acknowledging a page can never skip over it.
+   */
+  async feed(recipientId: string, after: string | undefined, limit: number): Promise<FeedPage> {
+    const afterSeq = parseCursor(after);
+    const floor = await this.#db
+      .selectFrom('changes as c')
+      .innerJoin('deliveries as d', 'd.change_seq', 'c.seq')
+      .select((eb) => eb.fn.min<number>('d.seq').as('first'))
+      .where('c.logged', '=', 0)
+      .where('d.recipient_id', '=', recipientId)
+      .executeTakeFirst();
+    let query = this.#db
+      .selectFrom('deliveries')
+      .select(['seq', 'event'])
+      .where('recipient_id', '=', recipientId)
+      .where('status', '=', 'pending')
+      .where('mode', '=', 'pull')
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit);
+    if (floor?.first != null) query = query.where('seq', '<', Number(floor.first));
+    const rows = await query.execute();
+    const events = rows.map((r) => ({ ...(JSON.parse(r.event) as ChangeEvent), cursor: String(r.seq) }));
+    return { events, cursor: events.at(-1)?.cursor ?? null };
+  }
+
+  /** Marks the caller's pull deliveries up to and including the cursor as delivered. */
+  async ack(recipientId: string, cursor: string): Promise<number> {
+    const upTo = parseCursor(cursor);
+    const result = await this.#db
+      .updateTable('deliveries')
+      .set({ status: 'delivered', delivered_at: this.#now() })
+      .where('recipient_id', '=', recipientId)
+      .where('status', '=', 'pending')
+      .where('mode', '=', 'pull')
+      .where('seq', '<=', upTo)
+      .where('change_seq', 'not in', (eb) => eb.selectFrom('changes').select('seq').where('logged', '=', 0))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Moves the institution's waiting deliveries to its new channel. */
+  async switchMode(trx: Kysely<Database>, recipientId: string, mode: DeliveryMode): Promise<void> {
+    await trx
+      .updateTable('deliveries')
+      .set({ mode })
+      .where('recipient_id', '=', recipientId)
+      .where('status', 'in', ['pending', 'dead'])
+      .execute();
+  }
+
+  async dead(limit: number, recipientId?: string): Promise<DeadDelivery[]> {
+    let query = this.#db
+      .selectFrom('deliveries as d')
+      .innerJoin('changes as c', 'c.seq', 'd.change_seq')
+      .select(['d.id', 'd.recipient_id', 'c.id as change_id', 'd.attempts', 'd.last_error', 'd.created_at'])
+      .where('d.status', '=', 'dead')
+      .orderBy('d.seq')
+      .limit(limit);
+    if (recipientId) query = query.where('d.recipient_id', '=', recipientId);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      id: r.id,
+      recipient: r.recipient_id,
+      change: r.change_id,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /**
+   * Puts dead deliveries back in line with a fresh attempt count: the given ones, or every dead
+   * delivery of a recipient. Answers the replayed push deliveries, for the push channel.
+   */
+  async replay(
+    select: { ids: readonly string[] } | { recipientId: string },
+  ): Promise<{ replayed: number; push: OutgoingDelivery[] }> {
+    if ('ids' in select && select.ids.length === 0) return { replayed: 0, push: [] };
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('deliveries').select('id').where('status', '=', 'dead');
+      query =
+        'ids' in select
+          ? query.where('id', 'in', select.ids)
+          : query.where('recipient_id', '=', select.recipientId);
+      const found = (await query.execute()).map((r) => r.id);
+      if ('ids' in select) {
+        const missing = select.ids.filter((id) => !found.includes(id));
+        if (missing.length > 0)
+          throw new Problem('UNKNOWN_DELIVERY', `no dead delivery ${missing.join(', ')}`);
+      }
+      if (found.length === 0) return { replayed: 0, push: [] };
+      await trx
+        .updateTable('deliveries')
+        .set({ status: 'pending', attempts: 0, last_error: null })
+        .where('id', 'in', found)
+        .execute();
+      const rows = await trx
+        .selectFrom('deliveries')
+        .select(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
+        .where('id', 'in', found)
+        .where('mode', '=', 'push')
+        .orderBy('seq')
+        .execute();
+      return { replayed: found.length, push: rows.map(outgoing) };
+    });
+  }
+
+  /** Which of these ids already have an exchange-log record (after a crash mid-logging). */
+  async alreadyLogged(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.#db
+        .selectFrom('exchange_log')
+        .select('exchange_id')
+        .where('exchange_id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) found.add(r.exchange_id);
+    }
+    return found;
+  }
+
+  /** Deliveries waiting, by channel and status (for operators). */
+  async backlog(): Promise<{ pending: { push: number; pull: number }; dead: number; unlogged: number }> {
+    const rows = await this.#db
+      .selectFrom('deliveries')
+      .select(['status', 'mode', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', 'in', ['pending', 'dead'])
+      .groupBy(['status', 'mode'])
+      .execute();
+    const n = (status: string, mode?: string): number =>
+      rows
+        .filter((r) => r.status === status && (mode === undefined || r.mode === mode))
+        .reduce((sum, r) => sum + Number(r.n), 0);
+    const unlogged = await sql<{ n: number }>`select count(*) as n from changes where logged = 0`.execute(
+      this.#db,
+    );
+    return {
+      pending: { push: n('pending', 'push'), pull: n('pending', 'pull') },
+      dead: n('dead'),
+      unlogged: Number(unlogged.rows[0]?.n ?? 0),
+    };
+  }
+}
+
+function outgoing(
+  r: Pick<DeliveryRow, 'id' | 'recipient_id' | 'insz' | 'event' | 'attempts'> & { seq: number },
+): OutgoingDelivery {
+  return {
+    seq: r.seq,
+    id: r.id,
+    recipientId: r.recipient_id,
+    insz: r.insz,
+    event: r.event,
+    attempts: r.attempts,
+  };
+}
+
+function parseCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  if (!/^\d{1,15}$/.test(cursor))
+    throw new Problem('CURSOR_INVALID', `cursor ${cursor.slice(0, 40)} is not one the hub gave`);
+  return Number(cursor);
+}

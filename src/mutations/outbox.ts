@@ -1,0 +1,334 @@
+// Change intake and the transactional outbox. A published change and one delivery row per
+// recipient are written in one transaction, so a change the hub has answered 202 for can never
+// miss a recipient. The relay (relay.ts) then logs each delivery in the exchange log and hands it
+// to a channel; the rows here say where every delivery stands.
+import { createHash } from 'node:crypto';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Kysely } from 'kysely';
+import type { AuthorisationRegister } from '../authz/index.ts';
+import {
+  type Clock,
+  type IsoDate,
+  Problem,
+  canonicalJson,
+  newId,
+  requireInsz,
+  today,
+} from '../kernel/index.ts';
+import {
+  type Actor,
+  type DataService,
+  type Institution,
+  type NetworkRegistry,
+  actorLabel,
+} from '../network/index.ts';
+import { type Database, type Precompiled, type Store, precompile, slot } from '../store/index.ts';
+import { type ChangeKind, type Recipient, changeEvent, keepOnly, selectRecipients } from './rules.ts';
+import type { DeliveryMode, SubscriptionBook } from './subscriptions.ts';
+
+export interface PublishInput {
+  readonly service: string;
+  readonly version?: number;
+  readonly insz: string;
+  readonly effectiveDate: IsoDate;
+  readonly kind: ChangeKind;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly sourceReference: string;
+}
+
+export interface Accepted {
+  readonly changeId: string;
+  readonly recipients: number;
+  /** True when this source reference had been published before (nothing new was stored). */
+  readonly repeated: boolean;
+}
+
+export interface ChangeView {
+  readonly id: string;
+  readonly service: { readonly id: string; readonly version: number };
+  readonly insz: string;
+  readonly effectiveDate: string;
+  readonly kind: ChangeKind;
+  readonly data: Record<string, unknown>;
+  readonly sourceReference: string;
+  readonly receivedAt: string;
+  readonly recipients: number;
+  readonly deliveries: { readonly pending: number; readonly delivered: number; readonly dead: number };
+}
+
+type PersonRegistrationRow = Pick<
+  Database['registrations'],
+  'id' | 'institution_id' | 'sector' | 'capacity' | 'start_date' | 'end_date'
+>;
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+export interface OutboxOptions {
+  readonly store: Store;
+  readonly registry: NetworkRegistry;
+  readonly authorisations: AuthorisationRegister;
+  readonly subscriptions: SubscriptionBook;
+  readonly clock: Clock;
+  /** A registration that ended at most this many days before a change's effective date still counts. */
+  readonly graceDays: number;
+  /** The CloudEvents `source` attribute of every event this hub sends. */
+  readonly eventSource: string;
+}
+
+export class ChangeOutbox {
+  readonly #db: Kysely<Database>;
+  readonly #options: OutboxOptions;
+  readonly #validators = new Map<string, ValidateFunction>();
+  readonly #ajv = addFormats.default(new Ajv({ strict: false, allErrors: false }));
+  readonly #personRegistrations: Precompiled<PersonRegistrationRow>;
+  #accepted: (() => void) | undefined;
+
+  constructor(options: OutboxOptions) {
+    this.#options = options;
+    this.#db = options.store.db;
+    this.#personRegistrations = precompile(
+      this.#db
+        .selectFrom('registrations')
+        .select(['id', 'institution_id', 'sector', 'capacity', 'start_date', 'end_date'])
+        .where('insz', '=', slot<string>('insz')),
+    );
+  }
+
+  /** Called after each accepted change commits (the relay wakes up). */
+  onAccepted(listener: () => void): void {
+    this.#accepted = listener;
+  }
+
+  async publish(source: Institution, actor: Actor, input: PublishInput): Promise<Accepted> {
+    const { registry, authorisations, subscriptions, clock } = this.#options;
+    const service = registry.service(input.service, input.version);
+    if (!service) throw new Problem('UNKNOWN_SERVICE', `no data service ${input.service}`);
+    const insz = requireInsz(input.insz);
+    await this.#requireSource(service, source, insz);
+    this.#validateData(service, input.data);
+
+    const contentHash = createHash('sha256')
+      .update(
+        canonicalJson({
+          service: service.id,
+          version: service.version,
+          insz,
+          effectiveDate: input.effectiveDate,
+          kind: input.kind,
+          data: input.data as never,
+        }),
+      )
+      .digest('hex');
+    const now = clock.now().toISOString();
+    const changeId = newId();
+
+    const accepted = await this.#db.transaction().execute(async (trx): Promise<Accepted> => {
+      const earlier = await trx
+        .selectFrom('changes')
+        .select(['id', 'content_hash', 'recipients'])
+        .where('source_id', '=', source.id)
+        .where('source_reference', '=', input.sourceReference)
+        .executeTakeFirst();
+      if (earlier) {
+        if (earlier.content_hash !== contentHash) {
+          throw new Problem(
+            'CHANGE_CONFLICT',
+            `source reference ${input.sourceReference} was published as change ${earlier.id} with other content`,
+          );
+        }
+        return { changeId: earlier.id, recipients: earlier.recipients, repeated: true };
+      }
+
+      const registrations = (await this.#personRegistrations.run(trx, { insz })).map((r) => ({
+        id: r.id,
+        institutionId: r.institution_id,
+        sector: r.sector,
+        capacity: r.capacity,
+        start: r.start_date,
+        end: r.end_date,
+      }));
+      const recipients = selectRecipients({
+        service: service.id,
+        serviceFields: Object.keys(service.fieldsSchema.properties),
+        effectiveDate: input.effectiveDate,
+        sourceId: source.id,
+        today: today(clock),
+        graceDays: this.#options.graceDays,
+        registrations,
+        subscriptions: subscriptions.ofService(service.id),
+        authorisations: authorisations.latest(),
+        institution: (id) => registry.institutionById(id),
+      });
+
+      const inserted = await trx
+        .insertInto('changes')
+        .values({
+          id: changeId,
+          service: service.id,
+          service_version: service.version,
+          source_id: source.id,
+          source_reference: input.sourceReference,
+          content_hash: contentHash,
+          insz,
+          effective_date: input.effectiveDate,
+          kind: input.kind,
+          data: JSON.stringify(input.data),
+          received_at: now,
+          received_by: actorLabel(actor),
+          recipients: recipients.length,
+          logged: recipients.length === 0 ? 1 : 0,
+        })
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      if (recipients.length > 0) {
+        await trx
+          .insertInto('deliveries')
+          .values(
+            recipients.map((recipient) =>
+              this.#deliveryRow(recipient, {
+                changeSeq: inserted.seq,
+                changeId,
+                service,
+                insz,
+                input,
+                source,
+                now,
+              }),
+            ),
+          )
+          .execute();
+      }
+      return { changeId, recipients: recipients.length, repeated: false };
+    });
+    if (!accepted.repeated && accepted.recipients > 0) this.#accepted?.();
+    return accepted;
+  }
+
+  #deliveryRow(
+    recipient: Recipient,
+    change: {
+      changeSeq: number;
+      changeId: string;
+      service: DataService;
+      insz: string;
+      input: PublishInput;
+      source: Institution;
+      now: string;
+    },
+  ): Database['deliveries'] & { seq?: never } {
+    const deliveryId = newId();
+    const event = changeEvent({
+      deliveryId,
+      source: this.#options.eventSource,
+      changeId: change.changeId,
+      service: { id: change.service.id, version: change.service.version },
+      kind: change.input.kind,
+      insz: change.insz,
+      effectiveDate: change.input.effectiveDate,
+      publishedBy: change.source.kbo,
+      time: change.now,
+      authorisation: recipient.authorisation,
+      purpose: recipient.purpose,
+      values: keepOnly(change.input.data, recipient.fields),
+    });
+    const mode: DeliveryMode = this.#options.subscriptions.settings(recipient.institution.id).mode;
+    return {
+      id: deliveryId,
+      change_seq: change.changeSeq,
+      recipient_id: recipient.institution.id,
+      insz: change.insz,
+      mode,
+      event: JSON.stringify(event),
+      authorisation_ref: recipient.authorisation.ref,
+      authorisation_version: recipient.authorisation.version,
+      purpose: recipient.purpose,
+      registrations: JSON.stringify(recipient.registrations),
+      fields: JSON.stringify(recipient.fields),
+      status: 'pending',
+      attempts: 0,
+      last_error: null,
+      created_at: change.now,
+      delivered_at: null,
+    } as Database['deliveries'] & { seq?: never };
+  }
+
+  /**
+   * The source of a fixed-source service is its one institution; for a service answered through
+   * the directory (e.g. a health fund's), any institution of that sector holding the person in one
+   * of the service's capacities.
+   */
+  async #requireSource(service: DataService, source: Institution, insz: string): Promise<void> {
+    const rule = service.providerRule;
+    if (rule.kind === 'fixed') {
+      if (rule.institution === source.kbo) return;
+    } else if (
+      source.sector === rule.sector &&
+      (rule.subsector === undefined || rule.subsector === source.subsector)
+    ) {
+      const held = await this.#db
+        .selectFrom('registrations')
+        .select(['capacity'])
+        .where('insz', '=', insz)
+        .where('institution_id', '=', source.id)
+        .where('sector', '=', rule.sector)
+        .execute();
+      if (held.some((r) => rule.capacities === undefined || rule.capacities.includes(r.capacity))) return;
+    }
+    throw new Problem(
+      'CHANGE_SOURCE_ONLY',
+      `${source.kbo} is not the authentic source of ${service.id} for this person`,
+    );
+  }
+
+  #validateData(service: DataService, data: Readonly<Record<string, unknown>>): void {
+    const known = Object.keys(service.fieldsSchema.properties);
+    const unknown = Object.keys(data).filter((k) => !known.includes(k));
+    if (unknown.length > 0) {
+      throw new Problem('CHANGE_DATA_INVALID', `${service.id} has no field(s) ${unknown.join(', ')}`);
+    }
+    const key = `${service.id}@${service.version}`;
+    let validate = this.#validators.get(key);
+    if (!validate) {
+      // The schema describes a full answer; a change may carry only the fields that changed.
+      const { required: _required, ...schema } = service.fieldsSchema;
+      validate = this.#ajv.compile(schema);
+      this.#validators.set(key, validate);
+    }
+    if (!validate(data)) {
+      const error = validate.errors?.[0];
+      const where = error?.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'data';
+      throw new Problem('CHANGE_DATA_INVALID', `${where} ${error?.message ?? 'is invalid'}`);
+    }
+  }
+
+  /** A change as its publisher sees it, with where its deliveries stand. */
+  async change(source: Institution, id: string): Promise<ChangeView> {
+    const row = await this.#db
+      .selectFrom('changes')
+      .selectAll()
+      .where('id', '=', id)
+      .where('source_id', '=', source.id)
+      .executeTakeFirst();
+    if (!row) throw new Problem('UNKNOWN_CHANGE', `you published no change ${id}`);
+    const counts = await this.#db
+      .selectFrom('deliveries')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('change_seq', '=', row.seq)
+      .groupBy('status')
+      .execute();
+    const count = (status: DeliveryStatus): number => Number(counts.find((c) => c.status === status)?.n ?? 0);
+    return {
+      id: row.id,
+      service: { id: row.service, version: row.service_version },
+      insz: row.insz,
+      effectiveDate: row.effective_date,
+      kind: row.kind as ChangeKind,
+      data: JSON.parse(row.data) as Record<string, unknown>,
+      sourceReference: row.source_reference,
+      receivedAt: row.received_at,
+      recipients: row.recipients,
+      deliveries: { pending: count('pending'), delivered: count('delivered'), dead: count('dead') },
+    };
+  }
+}
