@@ -166,7 +166,7 @@ function toEntry(
           : institution.nameNl
         : (record.caller ?? words.unknownCaller),
       service: service ? service.title[lang] : (record.service ?? '—'),
-      outcome: words[record.outcome],
+      outcome: record.kind === 'change' ? words.changeSent : words[record.outcome],
     },
     record: row.canonical,
     proof: proofs.proof(logIndex),

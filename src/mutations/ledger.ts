@@ -66,6 +66,16 @@ export class DeliveryLedger {
       .execute();
   }
 
+  /** The newest change not yet logged (0: none). */
+  async lastUnloggedSeq(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('changes')
+      .select((eb) => eb.fn.max<number | null>('seq').as('last'))
+      .where('logged', '=', 0)
+      .executeTakeFirst();
+    return Number(row?.last ?? 0);
+  }
+
   async deliveriesOf(changeSeqs: readonly number[]): Promise<DeliveryRow[]> {
     if (changeSeqs.length === 0) return [];
     return this.#db
@@ -118,19 +128,36 @@ export class DeliveryLedger {
     const now = this.#now();
     try {
       await this.#db.transaction().execute(async (trx) => {
+        // Deliveries that succeeded share one statement per attempt count (most at once).
+        const delivered = new Map<number, number[]>();
         for (const { settled } of batch) {
+          if (settled.delivered) {
+            const seqs = delivered.get(settled.attempts) ?? [];
+            seqs.push(settled.seq);
+            delivered.set(settled.attempts, seqs);
+            continue;
+          }
           await trx
             .updateTable('deliveries')
             .set({
-              status: settled.delivered ? 'delivered' : settled.dead ? 'dead' : 'pending',
+              status: settled.dead ? 'dead' : 'pending',
               attempts: settled.attempts,
               last_error: settled.error,
-              delivered_at: settled.delivered ? now : null,
             })
             .where('seq', '=', settled.seq)
             // A delivery settled already (e.g. acked) stays as it is.
             .where('status', '=', 'pending')
             .execute();
+        }
+        for (const [attempts, seqs] of delivered) {
+          for (let i = 0; i < seqs.length; i += 500) {
+            await trx
+              .updateTable('deliveries')
+              .set({ status: 'delivered', attempts, last_error: null, delivered_at: now })
+              .where('seq', 'in', seqs.slice(i, i + 500))
+              .where('status', '=', 'pending')
+              .execute();
+          }
         }
       });
       for (const entry of batch) entry.resolve();

@@ -44,8 +44,7 @@ export class ChangeRelay {
 
   /** Recovers what an earlier process left, then relays as changes arrive. */
   async start(): Promise<void> {
-    const leftover = await this.#options.ledger.unloggedChanges(1_000_000);
-    this.#recoverUpTo = leftover.at(-1)?.seq ?? 0;
+    this.#recoverUpTo = await this.#options.ledger.lastUnloggedSeq();
     await this.#round();
     // Push deliveries logged earlier but never delivered (the process stopped first).
     for (let after = 0; ;) {
