@@ -197,6 +197,14 @@ export class DeliveryLedger {
   /** Marks the caller's pull deliveries up to and including the cursor as delivered. */
   async ack(recipientId: string, cursor: string): Promise<number> {
     const upTo = parseCursor(cursor);
+    const own = await this.#db
+      .selectFrom('deliveries')
+      .select('seq')
+      .where('seq', '=', upTo)
+      .where('recipient_id', '=', recipientId)
+      .where('mode', '=', 'pull')
+      .executeTakeFirst();
+    if (!own) throw new Problem('CURSOR_INVALID', `cursor ${cursor} is not one of your feed's`);
     const result = await this.#db
       .updateTable('deliveries')
       .set({ status: 'delivered', delivered_at: this.#now() })

@@ -12,6 +12,7 @@ import {
   type IsoDate,
   Problem,
   canonicalJson,
+  isIsoDate,
   newId,
   requireInsz,
   today,
@@ -105,6 +106,9 @@ export class ChangeOutbox {
     const service = registry.service(input.service, input.version);
     if (!service) throw new Problem('UNKNOWN_SERVICE', `no data service ${input.service}`);
     const insz = requireInsz(input.insz);
+    if (!isIsoDate(input.effectiveDate)) {
+      throw new Problem('DATE_INVALID', `effectiveDate ${input.effectiveDate} is not a calendar date`);
+    }
     await this.#requireSource(service, source, insz);
     this.#validateData(service, input.data);
 
@@ -151,6 +155,7 @@ export class ChangeOutbox {
       const recipients = selectRecipients({
         service: service.id,
         serviceFields: Object.keys(service.fieldsSchema.properties),
+        changedFields: Object.keys(input.data),
         effectiveDate: input.effectiveDate,
         sourceId: source.id,
         today: today(clock),

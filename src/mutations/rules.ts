@@ -45,6 +45,12 @@ export interface FanOutInput {
   readonly service: string;
   /** Every field the service has (its schema's top-level properties). */
   readonly serviceFields: readonly string[];
+  /**
+   * The fields the change carries; an institution allowed none of them receives nothing (an empty
+   * event would still tell it that something it may not see changed). Empty (e.g. an `ended`
+   * change without data) or absent: every recipient.
+   */
+  readonly changedFields?: readonly string[];
   readonly effectiveDate: IsoDate;
   /** The publishing institution, which never receives its own change. */
   readonly sourceId: string;
@@ -66,7 +72,7 @@ export interface Recipient {
   readonly purpose: string;
   /** The registrations that make the institution a recipient. */
   readonly registrations: readonly string[];
-  /** The fields it may receive, in the service's order. */
+  /** The fields of the change it receives, in the service's order. */
   readonly fields: readonly string[];
 }
 
@@ -115,8 +121,11 @@ function underAuthorisation(
   const named = held.filter((r) =>
     authorisation.capacities.some((c) => c.sector === r.sector && c.code === r.capacity),
   );
-  const fields = input.serviceFields.filter((f) => grant.fields.includes(f));
-  if (named.length === 0 || fields.length === 0) return undefined;
+  const changed = input.changedFields;
+  const allowed = input.serviceFields.filter((f) => grant.fields.includes(f));
+  const fields = changed && changed.length > 0 ? allowed.filter((f) => changed.includes(f)) : allowed;
+  if (named.length === 0 || allowed.length === 0) return undefined;
+  if (changed && changed.length > 0 && fields.length === 0) return undefined;
   return {
     institution,
     subscription: subscription.id,
