@@ -6,12 +6,12 @@ import type { HubConfig } from './config.ts';
 import { PersonsDirectory, RegistryIdentitySource, directoryRoutes } from './directory/index.ts';
 import { generatePeople } from './demo/index.ts';
 import { Broker, exchangeRoutes } from './exchange/index.ts';
-import { buildServer } from './http/index.ts';
+import { HubMetrics, type OperationsSources, buildServer, operationsRoutes } from './http/index.ts';
 import { type Clock, systemClock } from './kernel/index.ts';
 import { ExchangeLog, LogTree, type LogSigningKey, loadOrCreateSigningKey, logRoutes } from './log/index.ts';
 import { ChangePush, changeRoutes, loadOrCreateDeliveryKey } from './mutations/index.ts';
 import { NetworkRegistry, SourceClient, networkRoutes } from './network/index.ts';
-import { type Store, openStore } from './store/index.ts';
+import { type Store, openStore, pendingMigrations } from './store/index.ts';
 
 export const VERSION = '0.1.0';
 
@@ -90,6 +90,39 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     onInternalError: (error) => faults.report(error),
   });
 
+  const operations: OperationsSources = {
+    readiness: async () => {
+      const database = await pendingMigrations(store.db).then(
+        (pending) => ({
+          ok: pending.length === 0,
+          ...(pending.length > 0 ? { detail: `migrations not run: ${pending.join(', ')}` } : {}),
+        }),
+        (error: unknown) => ({ ok: false, detail: `database unreachable: ${String(error)}` }),
+      );
+      const waiting = log.size - log.treeSize;
+      return {
+        database,
+        logSequencer: log.available()
+          ? { ok: true, detail: `${waiting} record(s) waiting for the signed tree` }
+          : { ok: false, detail: log.integrationError ?? 'records wait too long for the signed tree' },
+      };
+    },
+    log: () => {
+      const latest = tree.latestCheckpoint();
+      return {
+        records: log.size,
+        treeSize: log.treeSize,
+        checkpointAgeSeconds: latest ? (clock.now().getTime() - Date.parse(latest.createdAt)) / 1000 : null,
+      };
+    },
+    deliveries: async () => {
+      const b = await changes.ledger.backlog();
+      return { pendingPush: b.pending.push, pendingPull: b.pending.pull, dead: b.dead, unlogged: b.unlogged };
+    },
+  };
+  const metrics = new HubMetrics(operations);
+  log.observe((record) => metrics.observe(record));
+
   const app = await buildServer({
     registry,
     logLevel: config.logLevel,
@@ -103,6 +136,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
       exchangeRoutes({ broker, registry, authorisations, store, clock }),
       logRoutes({ store, tree, log, logKey, clock }),
       changeRoutes({ push: changes, registry }),
+      operationsRoutes(metrics, operations),
       citizenRoutes({
         config,
         store,

@@ -7,3 +7,5 @@ export { sendProblem, problemBody, toProblem, PROBLEM_MEDIA_TYPE } from './probl
 export { loggablePath, maskNationalNumbers } from './logging.ts';
 export { PAGE_HEADERS, sendPage } from './security-headers.ts';
 export * from './schemas.ts';
+export { HubMetrics, operationsRoutes } from './operations.ts';
+export type { ObservedRecord, OperationsSources, ReadinessCheck } from './operations.ts';

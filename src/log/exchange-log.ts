@@ -40,6 +40,7 @@ export class ExchangeLog {
   /** Since when the oldest record not yet in the signed tree has waited (ms), or undefined. */
   #waitingSince: number | undefined;
   #lastIntegrationError: string | undefined;
+  #observers: ((record: ExchangeRecord) => void)[] = [];
 
   private constructor(writer: SqliteWorkerWriter, options: ExchangeLogOptions) {
     this.#writer = writer;
@@ -66,8 +67,14 @@ export class ExchangeLog {
     return new ExchangeLog(writer, options);
   }
 
+  /** Calls `observer` with every record appended from now on (metrics). */
+  observe(observer: (record: ExchangeRecord) => void): void {
+    this.#observers.push(observer);
+  }
+
   /** Resolves once the record is committed; rejects if it could not be written. */
   append(record: ExchangeRecord): Promise<AppendReceipt> {
+    for (const observer of this.#observers) observer(record);
     return new Promise((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });
       if (!this.#scheduled) {

@@ -59,3 +59,9 @@ async function migrateToLatest(db: Kysely<Database>): Promise<void> {
     );
   }
 }
+
+/** Migrations this code knows that the database has not run (empty: current). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const all = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -1,5 +1,5 @@
 // Store: the database connection, its dialect adapter and its migrations.
-export { openStore } from './database.ts';
+export { openStore, pendingMigrations } from './database.ts';
 export type { Store, StoreOptions } from './database.ts';
 export type * from './schema.ts';
 export { precompile, precompileRead, slot } from './precompiled.ts';
