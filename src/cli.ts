@@ -1,6 +1,7 @@
 // `crossroads <command>`: start the hub, check identifiers, verify the exchange log.
 import { parseArgs } from 'node:util';
 import { runDemoCommand } from './cli/demo.ts';
+import { runDirectoryCommand } from './cli/directory.ts';
 import { runIdCommand } from './cli/id.ts';
 import { runLogCommand } from './cli/log.ts';
 import { runWitnessCommand } from './cli/witness.ts';
@@ -17,6 +18,10 @@ const USAGE = `usage: crossroads <command>
                           check the hub's newest checkpoint against the last one seen, then cosign it
   demo change <insz> [--death]
                           the running demo's National Register publishes a move (or a death) of the person
+  directory import FILE [--institution KBO] [--format csv|ndjson] [--rejects PATH] [--again]
+                          load registrations from CSV or NDJSON; bad lines to FILE.rejects.csv; resumable
+  directory export FILE [--institution KBO] [--format csv|ndjson] [--active-on DATE]
+                          write registrations in the format import reads
 
 Configuration comes from CROSSROADS_* environment variables (see README.md).`;
 
@@ -35,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return runWitnessCommand(rest);
     case 'demo':
       return runDemoCommand(rest);
+    case 'directory':
+      return runDirectoryCommand(rest);
     case undefined:
     case 'help':
     case '--help':

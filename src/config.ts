@@ -35,6 +35,8 @@ export interface ChangeConfig {
   /** NATS server(s) for the JetStream push channel; undefined: in-process relay. */
   readonly natsUrl: string | undefined;
   readonly natsStream: string;
+  /** How long JetStream waits for a push worker's ack before it redelivers (e.g. after a crash). */
+  readonly natsAckWaitMs: number;
   /** The Ed25519 key that signs pushed events (generated on first start). */
   readonly deliveryKeyPath: string;
   /** A registration ended at most this many days before a change's effective date still counts. */
@@ -107,6 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
     changes: {
       natsUrl: natsUrl(env.CROSSROADS_NATS_URL),
       natsStream: natsStream(env.CROSSROADS_NATS_STREAM),
+      natsAckWaitMs: integer(env, 'CROSSROADS_NATS_ACK_WAIT_MS', 30_000, 1_000, 3_600_000),
       deliveryKeyPath: resolve(env.CROSSROADS_DELIVERY_KEY ?? `${dataDir}/delivery-signing-key.pem`),
       graceDays: integer(env, 'CROSSROADS_CHANGE_GRACE_DAYS', 30, 0, 3_650),
       retryBaseMs: integer(env, 'CROSSROADS_DELIVERY_RETRY_BASE_MS', 1_000, 1, 3_600_000),

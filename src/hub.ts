@@ -36,7 +36,19 @@ export interface Hub {
 }
 
 export async function createHub(config: HubConfig, clock: Clock = systemClock): Promise<Hub> {
+  // What is open so far, closed in reverse if a later step fails (else the process would hang).
+  const opened: (() => Promise<void>)[] = [];
+  try {
+    return await assemble(config, clock, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<void>)[]): Promise<Hub> {
   const store = await openStore({ path: config.databasePath });
+  opened.push(() => store.close());
   const registry = await NetworkRegistry.load(store.db, clock);
   const authorisations = await AuthorisationRegister.load(store.db, registry, clock);
   const logKey = loadOrCreateSigningKey(config.logKeyPath, config.logOrigin);
@@ -46,8 +58,10 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     clock,
     failClosedAfterMs: config.logFailClosedAfterMs,
   });
+  opened.push(() => log.close());
   const tree = new LogTree(store.reader);
   const sources = new SourceClient({ timeoutMs: config.sourceTimeoutMs });
+  opened.push(() => sources.close());
   const identity = new RegistryIdentitySource({
     registry,
     client: sources,
@@ -87,6 +101,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
     maxBatch: config.changes.maxBatch,
     natsUrl: config.changes.natsUrl,
     natsStream: config.changes.natsStream,
+    natsAckWaitMs: config.changes.natsAckWaitMs,
     onInternalError: (error) => faults.report(error),
   });
 

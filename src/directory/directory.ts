@@ -1,6 +1,6 @@
 // The persons directory: REGISTER, UNREGISTER and LIST, as KSZ-BCSS ManageAccess does them.
 // Nothing is deleted: UNREGISTER closes the period, and every change is kept in directory_events.
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import {
   type Clock,
   type IsoDate,
@@ -63,6 +63,9 @@ export class PersonsDirectory {
     }) => Promise<Database['registrations'][]>;
     readonly inSector: (values: { insz: string; sector: number }) => Promise<Database['registrations'][]>;
   };
+
+  /** Multi-row INSERTs for bulk loads, compiled once per row count (see compileBulkInsert). */
+  readonly #bulkInserts = new Map<number, BulkInsert>();
 
   constructor(store: Store, registry: NetworkRegistry, identity: IdentitySource, clock: Clock) {
     const db = store.db;
@@ -218,7 +221,19 @@ export class PersonsDirectory {
         `capacity ${line.capacity} is not defined in sector ${institution.sector}`,
       );
     }
+    if (line.sector !== undefined && line.sector !== institution.sector) {
+      throw new Problem(
+        'VALIDATION_FAILED',
+        `sector ${line.sector} on the line, but institution ${line.institution} is in sector ${institution.sector}`,
+      );
+    }
     checkPeriod(line.start, line.end ?? null, false);
+    if (line.phase !== undefined && line.phase !== PHASE_DEFINITIVE && line.phase !== PHASE_PROVISIONAL) {
+      throw new Problem(
+        'VALIDATION_FAILED',
+        `phase ${line.phase} is neither 0 (definitive) nor 902 (provisional)`,
+      );
+    }
     return {
       id: newId(),
       insz,
@@ -234,6 +249,44 @@ export class PersonsDirectory {
       endedAt: null,
       endedBy: null,
     };
+  }
+
+  /**
+   * The streaming form of importRegistrations, for files of millions of lines: checks one line as
+   * importRegistrations does and returns the registration to load, or throws the Problem that
+   * rejects the line. `at` and `by` are recorded as its creation.
+   */
+  checkImportLine(line: ImportLine, at: string, by: string): Registration {
+    return this.#validImportLine(line, at, by);
+  }
+
+  /**
+   * Loads registrations checked by checkImportLine in one transaction. `alsoInTransaction` runs in
+   * the same transaction, so that what it writes (a bulk load's progress) commits with them or not at all.
+   */
+  async loadRegistrations(
+    registrations: readonly Registration[],
+    alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
+    batchSize = 1000,
+  ): Promise<void> {
+    // In the order of the person indexes: each index page a chunk touches is written once per chunk.
+    const rows = registrations.map(toRow).sort(byPerson);
+    await this.#db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += batchSize) {
+        const batch = rows.slice(i, i + batchSize);
+        await trx.executeQuery(this.#bulkInsert(batch.length).bind(batch));
+      }
+      await alsoInTransaction?.(trx);
+    });
+  }
+
+  #bulkInsert(count: number): BulkInsert {
+    let insert = this.#bulkInserts.get(count);
+    if (!insert) {
+      insert = compileBulkInsert(this.#db, count);
+      this.#bulkInserts.set(count, insert);
+    }
+    return insert;
   }
 
   /** Closes a registration's period at `end` (default: today in Belgium). */
@@ -311,6 +364,8 @@ export interface ImportLine {
   readonly insz: string;
   /** KBO of the institution holding the dossier. */
   readonly institution: string;
+  /** The sector the line names, when it names one: it must be the institution's. */
+  readonly sector?: number;
   readonly capacity: number;
   readonly phase?: number;
   readonly start: IsoDate;
@@ -337,6 +392,55 @@ export interface RegistrationView {
 
 function readVia<Row>(read: PrecompiledRead<Row>): (values: object) => Promise<Row[]> {
   return (values) => Promise.resolve(read.all(values));
+}
+
+const REGISTRATION_COLUMNS = [
+  'id',
+  'insz',
+  'institution_id',
+  'sector',
+  'subsector',
+  'capacity',
+  'phase',
+  'start_date',
+  'end_date',
+  'created_at',
+  'created_by',
+  'ended_at',
+  'ended_by',
+] as const satisfies readonly (keyof Database['registrations'])[];
+
+interface BulkInsert {
+  bind(rows: readonly Database['registrations'][]): CompiledQuery;
+}
+
+const BULK_MARK = '\u0000bulk:';
+
+/**
+ * An INSERT of `count` rows, built and compiled once with a marker in place of each value, then
+ * bound to rows by the markers' places: Kysely's builder would cost more per row than SQLite's
+ * insert. Compiled by the query builder, it is as portable as any other query.
+ */
+function compileBulkInsert(db: Kysely<Database>, count: number): BulkInsert {
+  const template = Array.from(
+    { length: count },
+    (_, row) =>
+      Object.fromEntries(
+        REGISTRATION_COLUMNS.map((column) => [column, `${BULK_MARK}${row}:${column}`]),
+      ) as unknown as Database['registrations'],
+  );
+  const compiled = db.insertInto('registrations').values(template).compile();
+  const places = compiled.parameters.map((p) => {
+    const [row, column] = String(p).slice(BULK_MARK.length).split(':');
+    return { row: Number(row), column: column as (typeof REGISTRATION_COLUMNS)[number] };
+  });
+  return {
+    bind: (rows) => ({ ...compiled, parameters: places.map(({ row, column }) => rows[row]![column]) }),
+  };
+}
+
+function byPerson(a: Database['registrations'], b: Database['registrations']): number {
+  return a.insz < b.insz ? -1 : a.insz > b.insz ? 1 : 0;
 }
 
 function maxDate(a: IsoDate, b: IsoDate): IsoDate {

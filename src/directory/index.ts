@@ -18,3 +18,15 @@ export { overlapping, exclusivityConflict, ownOverlap, proofMatches, normaliseNa
 export type { NewRegistration } from './rules.ts';
 export type { Registration, Identity, IdentityProof } from './types.ts';
 export { directoryRoutes } from './routes.ts';
+export { DirectoryBulkLoad, BulkUsageError, DEFAULT_CHUNK_LINES, fileKey } from './bulk-load.ts';
+export type {
+  ExportOptions,
+  ExportOutcome,
+  FileKey,
+  ImportOptions,
+  ImportOutcome,
+  ImportProgress,
+  ImportStart,
+} from './bulk-load.ts';
+export { BULK_COLUMNS, BULK_FORMATS, formatFromName, splitCsv } from './bulk-file.ts';
+export type { BulkFormat, BulkRecord } from './bulk-file.ts';

@@ -30,6 +30,7 @@ export interface ChangePushOptions {
   /** NATS server(s) for the JetStream channel; undefined: in-process. */
   readonly natsUrl: string | undefined;
   readonly natsStream?: string;
+  readonly natsAckWaitMs?: number;
   readonly pollMs?: number;
   readonly onInternalError: (error: unknown) => void;
 }
@@ -88,6 +89,7 @@ export class ChangePush {
           workers,
           onError: options.onInternalError,
           ...(options.natsStream ? { stream: options.natsStream } : {}),
+          ...(options.natsAckWaitMs ? { ackWaitMs: options.natsAckWaitMs } : {}),
         })
       : inProcess(workers);
     const push = new ChangePush(options, subscriptions, ledger, workers, channel);

@@ -46,7 +46,9 @@ export class ChangeRelay {
   async start(): Promise<void> {
     this.#recoverUpTo = await this.#options.ledger.lastUnloggedSeq();
     await this.#round();
-    // Push deliveries logged earlier but never delivered (the process stopped first).
+    // Push deliveries logged earlier but never delivered (the process stopped first). Over JetStream
+    // a copy still in the stream is dropped as a duplicate within its window; the stream then
+    // redelivers the one the stopped process held once its ack wait runs out.
     for (let after = 0; ;) {
       const page = await this.#options.ledger.pendingPush(after, 5_000);
       if (page.length === 0) break;

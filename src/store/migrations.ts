@@ -279,10 +279,48 @@ const changePush: Migration = {
   },
 };
 
+// Bulk loads of the persons directory (`crossroads directory import`): one row per import of a
+// file, advanced in the same transaction as each chunk of registrations it loads, so that an
+// interrupted import resumes after its last committed chunk.
+const directoryImports: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('directory_imports')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      // The file, as identified on every run: absolute path, size, SHA-256 of its first 64 KiB.
+      .addColumn('file_path', 'text', (c) => c.notNull())
+      .addColumn('file_size', 'bigint', (c) => c.notNull())
+      .addColumn('file_head_sha256', 'text', (c) => c.notNull())
+      .addColumn('format', 'text', (c) => c.notNull())
+      .addColumn('institution', 'text')
+      .addColumn('rejects_path', 'text', (c) => c.notNull())
+      // Progress up to the last committed chunk: its last line number (1-based, header included),
+      // the byte offset after that line, the counts so far and the reject file's size then.
+      .addColumn('lines_done', 'bigint', (c) => c.notNull())
+      .addColumn('bytes_done', 'bigint', (c) => c.notNull())
+      .addColumn('loaded', 'bigint', (c) => c.notNull())
+      .addColumn('rejected', 'bigint', (c) => c.notNull())
+      .addColumn('rejects_bytes', 'bigint', (c) => c.notNull())
+      // 1 when the import dropped the person indexes of registrations, to rebuild them at its end.
+      .addColumn('deferred_indexes', 'integer', (c) => c.notNull())
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('started_by', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text')
+      .execute();
+    await db.schema
+      .createIndex('directory_imports_file')
+      .on('directory_imports')
+      .columns(['file_path', 'file_size', 'file_head_sha256'])
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_merkle_log_and_citizens': merkleLogAndCitizens,
   '0003_change_push': changePush,
+  '0004_directory_imports': directoryImports,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -164,6 +164,7 @@ export interface Database {
   subscriptions: SubscriptionTable;
   delivery_settings: DeliverySettingsTable;
   deliveries: DeliveryTable;
+  directory_imports: DirectoryImportTable;
 }
 
 export interface ChangeTable {
@@ -228,4 +229,31 @@ export interface DeliveryTable {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
+}
+
+/** One bulk load of a file into the persons directory (`crossroads directory import`). */
+export interface DirectoryImportTable {
+  id: string;
+  file_path: string;
+  file_size: number;
+  file_head_sha256: string;
+  /** csv or ndjson */
+  format: string;
+  /** The --institution KBO given for lines that name none; null when none was given. */
+  institution: string | null;
+  rejects_path: string;
+  /** The last line (1-based, a CSV header counted) of the last committed chunk. */
+  lines_done: number;
+  /** The byte offset just after that line: where a resumed import reads on. */
+  bytes_done: number;
+  loaded: number;
+  rejected: number;
+  /** The reject file's size when that chunk committed: a resumed import truncates it to this. */
+  rejects_bytes: number;
+  /** 1: the import dropped the person indexes of registrations and rebuilds them when it finishes. */
+  deferred_indexes: number;
+  started_at: string;
+  started_by: string;
+  updated_at: string;
+  finished_at: string | null;
 }
