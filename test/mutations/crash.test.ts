@@ -61,9 +61,10 @@ const MAX_CHANGES = 2_000;
 /**
  * After the restart, how long every accepted change may take to reach its recipients. Over
  * JetStream the deliveries the killed hub had taken from the stream come back only after the
- * consumer's ack wait (30 s), so this is longer than that.
+ * consumer's ack wait (NATS_ACK_WAIT_MS here), so this is longer than that.
  */
 const DELIVERY_DEADLINE_MS = 40_000;
+const NATS_ACK_WAIT_MS = 3_000;
 
 const works = new Set<string>();
 const children = new Set<ChildProcess>();
@@ -255,6 +256,7 @@ async function crashDuringFanOut(
     CROSSROADS_DELIVERY_MAX_ATTEMPTS: '1000',
     CROSSROADS_NATS_URL: mode.nats?.url ?? '',
     CROSSROADS_NATS_STREAM: mode.nats?.stream ?? '',
+    CROSSROADS_NATS_ACK_WAIT_MS: String(NATS_ACK_WAIT_MS),
   };
   const held = heldPeople();
   const day = new Date().toISOString().slice(0, 10);
