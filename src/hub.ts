@@ -132,7 +132,7 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     },
     deliveries: async () => {
       const b = await changes.ledger.backlog();
-      return { pendingPush: b.pending.push, pendingPull: b.pending.pull, dead: b.dead, unlogged: b.unlogged };
+      return { pendingPush: b.pending.push, pendingPull: b.pending.pull, dead: b.dead };
     },
   };
   const metrics = new HubMetrics(operations);

@@ -27,7 +27,6 @@ export interface OperationsSources {
     pendingPush: number;
     pendingPull: number;
     dead: number;
-    unlogged: number;
   }>;
   /** Connections of the database pool, where there is one. */
   readonly pool?: () => { total: number; idle: number; waiting: number };
@@ -90,7 +89,7 @@ export class HubMetrics {
     const deliveries = sources.deliveries;
     new Gauge({
       name: 'crossroads_deliveries_backlog',
-      help: 'Change deliveries not yet delivered, by state (pending push/pull, dead) and changes not yet logged',
+      help: 'Change deliveries not yet delivered, by state (pending push, pending pull, dead)',
       labelNames: ['state'],
       registers,
       async collect() {
@@ -98,7 +97,6 @@ export class HubMetrics {
         this.set({ state: 'pending_push' }, b.pendingPush);
         this.set({ state: 'pending_pull' }, b.pendingPull);
         this.set({ state: 'dead' }, b.dead);
-        this.set({ state: 'unlogged_changes' }, b.unlogged);
       },
     });
     const pool = sources.pool;

@@ -11,6 +11,7 @@ import type { Store } from '../store/index.ts';
 import type { ExchangeRecord } from './record.ts';
 import type { AppendReceipt } from './sequence.ts';
 import { SqliteWorkerWriter } from './sqlite-worker-writer.ts';
+import type { UnitResult, WriteUnit } from './sqlite-writer-thread.ts';
 
 export interface ExchangeLogOptions {
   readonly origin: string;
@@ -29,12 +30,19 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+interface PendingUnit {
+  readonly unit: WriteUnit;
+  readonly resolve: (result: UnitResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class ExchangeLog {
   readonly #writer: SqliteWorkerWriter;
   readonly #clock: Clock;
   readonly #maxBatch: number;
   readonly #failClosedAfterMs: number;
   #pending: Pending[] = [];
+  #pendingUnits: PendingUnit[] = [];
   #scheduled = false;
   readonly #inFlight = new Set<Promise<void>>();
   /** Since when the oldest record not yet in the signed tree has waited (ms), or undefined. */
@@ -77,12 +85,28 @@ export class ExchangeLog {
     for (const observer of this.#observers) observer(record);
     return new Promise((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // Let the appends of this event-loop turn join the batch.
-        setImmediate(() => this.#send());
-      }
+      this.#schedule();
     });
+  }
+
+  /**
+   * Commits other writes together with their log records, in one transaction with the records
+   * appended in the same event-loop turn (e.g. a change, its deliveries and their records).
+   */
+  commit(unit: WriteUnit): Promise<UnitResult> {
+    for (const record of unit.records) for (const observer of this.#observers) observer(record);
+    return new Promise((resolve, reject) => {
+      this.#pendingUnits.push({ unit, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // Let the appends of this event-loop turn join the batch.
+      setImmediate(() => this.#send());
+    }
   }
 
   /** Records committed so far (the sequence number of the last one). */
@@ -141,15 +165,31 @@ export class ExchangeLog {
 
   #send(): void {
     this.#scheduled = false;
-    while (this.#pending.length > 0) {
+    while (this.#pending.length > 0 || this.#pendingUnits.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
-      const done = this.#writer.write(batch.map((p) => p.record)).then(
-        (receipts) => {
-          this.#waitingSince ??= this.#clock.now().getTime();
-          batch.forEach((p, i) => p.resolve(receipts[i]!));
-        },
-        (error: unknown) => batch.forEach((p) => p.reject(error)),
-      );
+      let records = batch.length;
+      const units: PendingUnit[] = [];
+      while (this.#pendingUnits.length > 0 && records < this.#maxBatch) {
+        const next = this.#pendingUnits.shift()!;
+        units.push(next);
+        records += next.unit.records.length;
+      }
+      const done = this.#writer
+        .write(
+          batch.map((p) => p.record),
+          units.map((u) => u.unit),
+        )
+        .then(
+          (written) => {
+            this.#waitingSince ??= this.#clock.now().getTime();
+            batch.forEach((p, i) => p.resolve(written.receipts[i]!));
+            units.forEach((u, i) => u.resolve(written.units[i]!));
+          },
+          (error: unknown) => {
+            batch.forEach((p) => p.reject(error));
+            units.forEach((u) => u.reject(error));
+          },
+        );
       this.#inFlight.add(done);
       void done.finally(() => this.#inFlight.delete(done));
     }

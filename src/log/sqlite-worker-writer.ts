@@ -5,10 +5,21 @@
 import { Worker } from 'node:worker_threads';
 import type { ExchangeRecord } from './record.ts';
 import type { AppendReceipt, ChainHead } from './sequence.ts';
-import type { WriterReply, WriterRequest, WriterThreadOptions } from './sqlite-writer-thread.ts';
+import type {
+  UnitResult,
+  WriteUnit,
+  WriterReply,
+  WriterRequest,
+  WriterThreadOptions,
+} from './sqlite-writer-thread.ts';
+
+export interface Written {
+  readonly receipts: AppendReceipt[];
+  readonly units: UnitResult[];
+}
 
 interface InFlight {
-  readonly resolve: (receipts: AppendReceipt[]) => void;
+  readonly resolve: (written: Written) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -68,12 +79,13 @@ export class SqliteWorkerWriter {
     return this.#broken !== undefined;
   }
 
-  write(records: readonly ExchangeRecord[]): Promise<AppendReceipt[]> {
+  /** Commits the records, then the units (each with its own records), in one transaction. */
+  write(records: readonly ExchangeRecord[], units: readonly WriteUnit[] = []): Promise<Written> {
     if (this.#broken) return Promise.reject(this.#broken);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#inFlight.set(id, { resolve, reject });
-      this.#send({ type: 'write', id, records: [...records] });
+      this.#send({ type: 'write', id, records: [...records], units: [...units] });
     });
   }
 
@@ -113,9 +125,12 @@ export class SqliteWorkerWriter {
       case 'written': {
         const waiting = this.#inFlight.get(message.id);
         this.#inFlight.delete(message.id);
-        const last = message.receipts.at(-1);
+        const last = [
+          ...message.receipts,
+          ...message.units.flatMap((u) => ('receipts' in u ? u.receipts : [])),
+        ].at(-1);
         if (last) this.#head = { lastSeq: last.seq, lastHash: last.hash };
-        return waiting?.resolve(message.receipts);
+        return waiting?.resolve({ receipts: message.receipts, units: message.units });
       }
       case 'failed': {
         const waiting = this.#inFlight.get(message.id);

@@ -2,11 +2,12 @@
 // batches of records the hub sends (answering "written" only after COMMIT), and runs the
 // sequencer: at least once a second, and at once when 1,000 records wait, it integrates committed
 // records into the Merkle tree and signs a checkpoint. The hub's event loop never waits for a disk.
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { GENESIS_HASH, type ExchangeRecord } from './record.ts';
 import { type ChainHead, sequenceRecords } from './sequence.ts';
 import { Sequencer } from './sequencer.ts';
+import type { Database } from '../store/index.ts';
 
 export interface WriterThreadOptions {
   readonly path: string;
@@ -16,13 +17,50 @@ export interface WriterThreadOptions {
   readonly integrateWhenWaiting: number;
 }
 
+/** One compiled statement (SQL with `?` placeholders and its parameters). */
+export interface Statement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/**
+ * Writes that commit together with log records, in the same transaction (architecture.md §5):
+ * e.g. a published change, its deliveries and one log record per delivery. When `unlessExists`
+ * finds a row, the unit is skipped and that row answered (idempotent intake).
+ */
+export interface WriteUnit {
+  readonly unlessExists?: Statement;
+  readonly statements: readonly Statement[];
+  readonly records: readonly ExchangeRecord[];
+}
+
+export type UnitResult =
+  | { readonly skipped: Record<string, unknown> }
+  /** The unit's statements failed (rolled back alone); the rest of the batch committed. */
+  | { readonly failed: string }
+  | {
+      /** Per statement: the rowid it inserted last, and how many rows it changed. */
+      readonly results: readonly { readonly lastInsertRowid: number; readonly changes: number }[];
+      readonly receipts: readonly { seq: number; hash: string }[];
+    };
+
 export type WriterRequest =
-  | { readonly type: 'write'; readonly id: number; readonly records: ExchangeRecord[] }
+  | {
+      readonly type: 'write';
+      readonly id: number;
+      readonly records: ExchangeRecord[];
+      readonly units: WriteUnit[];
+    }
   | { readonly type: 'pause' | 'resume' | 'close' };
 
 export type WriterReply =
   | { readonly type: 'ready'; readonly head: ChainHead; readonly treeSize: number }
-  | { readonly type: 'written'; readonly id: number; readonly receipts: { seq: number; hash: string }[] }
+  | {
+      readonly type: 'written';
+      readonly id: number;
+      readonly receipts: { seq: number; hash: string }[];
+      readonly units: UnitResult[];
+    }
   | { readonly type: 'failed'; readonly id: number; readonly message: string }
   | { readonly type: 'integrated'; readonly treeSize: number }
   | { readonly type: 'integration-failed'; readonly message: string }
@@ -44,25 +82,72 @@ let paused = false;
 
 const reply = (message: WriterReply) => port.postMessage(message);
 
-function write(id: number, records: ExchangeRecord[]): void {
+const statements = new Map<string, StatementSync>();
+function prepared(sql: string): StatementSync {
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
+const params = (s: Statement) => s.parameters as SQLInputValue[];
+
+function write(id: number, records: ExchangeRecord[], units: WriteUnit[]): void {
   try {
-    const batch = sequenceRecords(records, head);
-    db.exec('BEGIN IMMEDIATE');
-    try {
+    let chain = head;
+    const inserted: Database['exchange_log'][] = [];
+    const append = (batchRecords: readonly ExchangeRecord[]) => {
+      const batch = sequenceRecords(batchRecords, chain);
       for (const r of batch.rows)
         insert.run(r.seq, r.exchange_id, r.at, r.person, r.caller, r.record, r.hash);
+      inserted.push(...batch.rows);
+      chain = batch.head;
+      return batch.receipts;
+    };
+    db.exec('BEGIN IMMEDIATE');
+    let receipts: { seq: number; hash: string }[];
+    let unitResults: UnitResult[];
+    try {
+      receipts = append(records);
+      unitResults = units.map((unit): UnitResult => {
+        if (unit.unlessExists) {
+          const row = prepared(unit.unlessExists.sql).get(...params(unit.unlessExists));
+          if (row) return { skipped: { ...row } };
+        }
+        // A unit that fails is undone alone: the others' writes and records still commit.
+        const before = chain;
+        db.exec('SAVEPOINT unit');
+        try {
+          const results = unit.statements.map((s) => {
+            const r = prepared(s.sql).run(...params(s));
+            return { lastInsertRowid: Number(r.lastInsertRowid), changes: Number(r.changes) };
+          });
+          const unitReceipts = append(unit.records);
+          db.exec('RELEASE unit');
+          return { results, receipts: unitReceipts };
+        } catch (error) {
+          db.exec('ROLLBACK TO unit');
+          db.exec('RELEASE unit');
+          const undone = inserted.findIndex((r) => r.seq > before.lastSeq);
+          if (undone >= 0) inserted.length = undone;
+          chain = before;
+          return { failed: error instanceof Error ? error.message : String(error) };
+        }
+      });
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
       throw error;
     }
-    head = batch.head;
-    reply({ type: 'written', id, receipts: batch.receipts });
-    const first = batch.rows[0];
+    head = chain;
+    reply({ type: 'written', id, receipts, units: unitResults });
+    const first = inserted[0];
     if (first)
       sequencer.remember(
         first.seq,
-        batch.rows.map((r) => r.record),
+        inserted.map((r) => r.record),
       );
   } catch (error) {
     reply({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
@@ -97,7 +182,7 @@ reply({ type: 'ready', head, treeSize: sequencer.size });
 port.on('message', (message: WriterRequest) => {
   switch (message.type) {
     case 'write':
-      return write(message.id, message.records);
+      return write(message.id, message.records, message.units);
     case 'pause':
       paused = true;
       return;

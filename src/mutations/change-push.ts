@@ -31,7 +31,6 @@ export interface ChangePushOptions {
   readonly natsUrl: string | undefined;
   readonly natsStream?: string;
   readonly natsAckWaitMs?: number;
-  readonly pollMs?: number;
   readonly onInternalError: (error: unknown) => void;
 }
 
@@ -59,20 +58,13 @@ export class ChangePush {
     this.#channel = channel;
     this.#options = options;
     this.outbox = new ChangeOutbox({ ...options, subscriptions });
-    this.relay = new ChangeRelay({
-      ledger,
-      log: options.log,
-      registry: options.registry,
-      channel,
-      onError: options.onInternalError,
-      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
-    });
-    this.outbox.onAccepted(() => this.relay.wake());
+    this.relay = new ChangeRelay({ ledger, channel, onError: options.onInternalError });
+    this.outbox.onAccepted((push) => this.relay.handOver(push));
   }
 
   static async open(options: ChangePushOptions): Promise<ChangePush> {
     const subscriptions = await SubscriptionBook.load(options.store.db, options.registry, options.clock);
-    const ledger = new DeliveryLedger(options.store, () => options.clock.now().toISOString());
+    const ledger = new DeliveryLedger(options.store, options.log, () => options.clock.now().toISOString());
     const workers = new PushWorkers({
       ledger,
       settings: (id) => subscriptions.settings(id),

@@ -1,8 +1,11 @@
-// Where every delivery stands, in the store: the relay's reads and writes, the pull feed and its
-// acknowledgements, the dead-letter list and replay. A delivery becomes visible to any channel
-// only once its change is logged (every delivery has its exchange-log record before it leaves).
-import { type Kysely, type Selectable, sql } from 'kysely';
+// Where every delivery stands, in the store: the channels' reads, the pull feed and its
+// acknowledgements, the dead-letter list and replay. Every delivery row was committed with its
+// exchange-log record (outbox.ts), so any row may leave the hub. Outcomes and acknowledgements go
+// through the log's writer (one writer thread, group commit) rather than a second connection that
+// would wait for its lock.
+import { type Kysely, type Selectable } from 'kysely';
 import { Problem } from '../kernel/index.ts';
+import type { ExchangeLog, Statement } from '../log/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { ChangeEvent } from './rules.ts';
 import type { DeliveryMode } from './subscriptions.ts';
@@ -50,60 +53,34 @@ export class DeliveryLedger {
   #settleQueue: { settled: Settled; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #settleScheduled = false;
   readonly #now: () => string;
+  readonly #writer: Pick<ExchangeLog, 'commit'>;
 
-  constructor(store: Store, now: () => string) {
+  constructor(store: Store, writer: Pick<ExchangeLog, 'commit'>, now: () => string) {
     this.#db = store.db;
+    this.#writer = writer;
     this.#now = now;
   }
 
-  async unloggedChanges(limit: number): Promise<ChangeRow[]> {
-    return this.#db
-      .selectFrom('changes')
-      .selectAll()
-      .where('logged', '=', 0)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+  /** Runs statements in the writer's next group commit; answers the rows each changed. */
+  async #write(statements: readonly Statement[]): Promise<number[]> {
+    if (statements.length === 0) return [];
+    const result = await this.#writer.commit({ statements, records: [] });
+    if (!('results' in result))
+      throw new Error(`delivery update failed: ${'failed' in result ? result.failed : ''}`);
+    return result.results.map((r) => r.changes);
   }
 
-  /** The newest change not yet logged (0: none). */
-  async lastUnloggedSeq(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('changes')
-      .select((eb) => eb.fn.max<number | null>('seq').as('last'))
-      .where('logged', '=', 0)
-      .executeTakeFirst();
-    return Number(row?.last ?? 0);
-  }
-
-  async deliveriesOf(changeSeqs: readonly number[]): Promise<DeliveryRow[]> {
-    if (changeSeqs.length === 0) return [];
-    return this.#db
-      .selectFrom('deliveries')
-      .selectAll()
-      .where('change_seq', 'in', changeSeqs)
-      .orderBy('seq')
-      .execute();
-  }
-
-  async markLogged(changeSeqs: readonly number[]): Promise<void> {
-    if (changeSeqs.length === 0) return;
-    await this.#db.updateTable('changes').set({ logged: 1 }).where('seq', 'in', changeSeqs).execute();
-  }
-
-  /** Pending push deliveries whose change is logged, in order, after `afterSeq`. */
+  /** Pending push deliveries, in order, after `afterSeq`. */
   async pendingPush(afterSeq: number, limit: number, recipientId?: string): Promise<OutgoingDelivery[]> {
     let query = this.#db
-      .selectFrom('deliveries as d')
-      .innerJoin('changes as c', 'c.seq', 'd.change_seq')
-      .select(['d.seq', 'd.id', 'd.recipient_id', 'd.insz', 'd.event', 'd.attempts'])
-      .where('d.status', '=', 'pending')
-      .where('d.mode', '=', 'push')
-      .where('c.logged', '=', 1)
-      .where('d.seq', '>', afterSeq)
-      .orderBy('d.seq')
+      .selectFrom('deliveries')
+      .select(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
+      .where('status', '=', 'pending')
+      .where('mode', '=', 'push')
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
       .limit(limit);
-    if (recipientId !== undefined) query = query.where('d.recipient_id', '=', recipientId);
+    if (recipientId !== undefined) query = query.where('recipient_id', '=', recipientId);
     return (await query.execute()).map(outgoing);
   }
 
@@ -127,17 +104,16 @@ export class DeliveryLedger {
     this.#settleQueue = [];
     const now = this.#now();
     try {
-      await this.#db.transaction().execute(async (trx) => {
-        // Deliveries that succeeded share one statement per attempt count (most at once).
-        const delivered = new Map<number, number[]>();
-        for (const { settled } of batch) {
-          if (settled.delivered) {
-            const seqs = delivered.get(settled.attempts) ?? [];
-            seqs.push(settled.seq);
-            delivered.set(settled.attempts, seqs);
-            continue;
-          }
-          await trx
+      // Deliveries that succeeded share one statement per attempt count (most at once).
+      const delivered = new Map<number, number[]>();
+      const statements: Statement[] = [];
+      for (const { settled } of batch) {
+        if (settled.delivered) {
+          delivered.set(settled.attempts, [...(delivered.get(settled.attempts) ?? []), settled.seq]);
+          continue;
+        }
+        statements.push(
+          this.#db
             .updateTable('deliveries')
             .set({
               status: settled.dead ? 'dead' : 'pending',
@@ -147,49 +123,40 @@ export class DeliveryLedger {
             .where('seq', '=', settled.seq)
             // A delivery settled already (e.g. acked) stays as it is.
             .where('status', '=', 'pending')
-            .execute();
-        }
-        for (const [attempts, seqs] of delivered) {
-          for (let i = 0; i < seqs.length; i += 500) {
-            await trx
+            .compile(),
+        );
+      }
+      for (const [attempts, seqs] of delivered) {
+        for (let i = 0; i < seqs.length; i += 500) {
+          statements.push(
+            this.#db
               .updateTable('deliveries')
               .set({ status: 'delivered', attempts, last_error: null, delivered_at: now })
               .where('seq', 'in', seqs.slice(i, i + 500))
               .where('status', '=', 'pending')
-              .execute();
-          }
+              .compile(),
+          );
         }
-      });
+      }
+      await this.#write(statements);
       for (const entry of batch) entry.resolve();
     } catch (error) {
       for (const entry of batch) entry.reject(error);
     }
   }
 
-  /**
-   * The caller's pending pull deliveries in order, after the cursor. Stops before the first one
-   * whose change is not yet logged, so acknowledging a page can never skip over it.
-   */
+  /** The caller's pending pull deliveries in order, after the cursor. */
   async feed(recipientId: string, after: string | undefined, limit: number): Promise<FeedPage> {
-    const afterSeq = parseCursor(after);
-    const floor = await this.#db
-      .selectFrom('changes as c')
-      .innerJoin('deliveries as d', 'd.change_seq', 'c.seq')
-      .select((eb) => eb.fn.min<number>('d.seq').as('first'))
-      .where('c.logged', '=', 0)
-      .where('d.recipient_id', '=', recipientId)
-      .executeTakeFirst();
-    let query = this.#db
+    const rows = await this.#db
       .selectFrom('deliveries')
       .select(['seq', 'event'])
       .where('recipient_id', '=', recipientId)
       .where('status', '=', 'pending')
       .where('mode', '=', 'pull')
-      .where('seq', '>', afterSeq)
+      .where('seq', '>', parseCursor(after))
       .orderBy('seq')
-      .limit(limit);
-    if (floor?.first != null) query = query.where('seq', '<', Number(floor.first));
-    const rows = await query.execute();
+      .limit(limit)
+      .execute();
     const events = rows.map((r) => ({ ...(JSON.parse(r.event) as ChangeEvent), cursor: String(r.seq) }));
     return { events, cursor: events.at(-1)?.cursor ?? null };
   }
@@ -205,16 +172,17 @@ export class DeliveryLedger {
       .where('mode', '=', 'pull')
       .executeTakeFirst();
     if (!own) throw new Problem('CURSOR_INVALID', `cursor ${cursor} is not one of your feed's`);
-    const result = await this.#db
-      .updateTable('deliveries')
-      .set({ status: 'delivered', delivered_at: this.#now() })
-      .where('recipient_id', '=', recipientId)
-      .where('status', '=', 'pending')
-      .where('mode', '=', 'pull')
-      .where('seq', '<=', upTo)
-      .where('change_seq', 'not in', (eb) => eb.selectFrom('changes').select('seq').where('logged', '=', 0))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const [acknowledged = 0] = await this.#write([
+      this.#db
+        .updateTable('deliveries')
+        .set({ status: 'delivered', delivered_at: this.#now() })
+        .where('recipient_id', '=', recipientId)
+        .where('status', '=', 'pending')
+        .where('mode', '=', 'pull')
+        .where('seq', '<=', upTo)
+        .compile(),
+    ]);
+    return acknowledged;
   }
 
   /** Moves the institution's waiting deliveries to its new channel. */
@@ -230,8 +198,7 @@ export class DeliveryLedger {
   async dead(limit: number, recipientId?: string): Promise<DeadDelivery[]> {
     let query = this.#db
       .selectFrom('deliveries as d')
-      .innerJoin('changes as c', 'c.seq', 'd.change_seq')
-      .select(['d.id', 'd.recipient_id', 'c.id as change_id', 'd.attempts', 'd.last_error', 'd.created_at'])
+      .select(['d.id', 'd.recipient_id', 'd.change_id', 'd.attempts', 'd.last_error', 'd.created_at'])
       .where('d.status', '=', 'dead')
       .orderBy('d.seq')
       .limit(limit);
@@ -284,22 +251,8 @@ export class DeliveryLedger {
     });
   }
 
-  /** Which of these ids already have an exchange-log record (after a crash mid-logging). */
-  async alreadyLogged(ids: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.#db
-        .selectFrom('exchange_log')
-        .select('exchange_id')
-        .where('exchange_id', 'in', ids.slice(i, i + 500))
-        .execute();
-      for (const r of rows) found.add(r.exchange_id);
-    }
-    return found;
-  }
-
   /** Deliveries waiting, by channel and status (for operators). */
-  async backlog(): Promise<{ pending: { push: number; pull: number }; dead: number; unlogged: number }> {
+  async backlog(): Promise<{ pending: { push: number; pull: number }; dead: number }> {
     const rows = await this.#db
       .selectFrom('deliveries')
       .select(['status', 'mode', (eb) => eb.fn.countAll<number>().as('n')])
@@ -310,13 +263,9 @@ export class DeliveryLedger {
       rows
         .filter((r) => r.status === status && (mode === undefined || r.mode === mode))
         .reduce((sum, r) => sum + Number(r.n), 0);
-    const unlogged = await sql<{ n: number }>`select count(*) as n from changes where logged = 0`.execute(
-      this.#db,
-    );
     return {
       pending: { push: n('pending', 'push'), pull: n('pending', 'pull') },
       dead: n('dead'),
-      unlogged: Number(unlogged.rows[0]?.n ?? 0),
     };
   }
 }

@@ -24,7 +24,18 @@ import {
   type NetworkRegistry,
   actorLabel,
 } from '../network/index.ts';
-import { type Database, type Precompiled, type Store, precompile, slot } from '../store/index.ts';
+import type { ExchangeLog, ExchangeRecord } from '../log/index.ts';
+import {
+  type Database,
+  type PrecompiledRead,
+  type PrecompiledStatement,
+  type Store,
+  precompileRead,
+  precompileStatement,
+  slot,
+  slots,
+} from '../store/index.ts';
+import type { OutgoingDelivery } from './ledger.ts';
 import { type ChangeKind, type Recipient, changeEvent, keepOnly, selectRecipients } from './rules.ts';
 import type { DeliveryMode, SubscriptionBook } from './subscriptions.ts';
 
@@ -58,6 +69,78 @@ export interface ChangeView {
   readonly deliveries: { readonly pending: number; readonly delivered: number; readonly dead: number };
 }
 
+type NewChange = Omit<Database['changes'], 'seq'>;
+type NewDelivery = Omit<Database['deliveries'], 'seq'>;
+const CHANGE_COLUMNS = [
+  'id',
+  'service',
+  'service_version',
+  'source_id',
+  'source_reference',
+  'content_hash',
+  'insz',
+  'effective_date',
+  'kind',
+  'data',
+  'received_at',
+  'received_by',
+  'recipients',
+] as const satisfies readonly (keyof NewChange)[];
+const DELIVERY_COLUMNS = [
+  'id',
+  'change_id',
+  'recipient_id',
+  'insz',
+  'mode',
+  'event',
+  'authorisation_ref',
+  'authorisation_version',
+  'purpose',
+  'registrations',
+  'fields',
+  'status',
+  'attempts',
+  'last_error',
+  'created_at',
+  'delivered_at',
+] as const satisfies readonly (keyof NewDelivery)[];
+
+/** What a change's deliveries and log records are built from. */
+interface ChangeFacts {
+  readonly id: string;
+  readonly service: DataService;
+  readonly insz: string;
+  readonly input: PublishInput;
+  readonly source: Institution;
+  readonly now: string;
+}
+
+/** The exchange-log record of one delivery: the recipient received the change from its source. */
+function deliveryRecord(change: ChangeFacts, delivery: NewDelivery, recipient: Recipient): ExchangeRecord {
+  return {
+    kind: 'change',
+    exchangeId: delivery.id,
+    time: change.now,
+    caller: recipient.institution.kbo,
+    endUser: null,
+    caseReference: null,
+    person: change.insz,
+    service: change.service.id,
+    serviceVersion: change.service.version,
+    purpose: recipient.purpose,
+    period: { start: change.input.effectiveDate, end: null },
+    decision: 'permit',
+    code: null,
+    reason: null,
+    authorisation: recipient.authorisation,
+    registrations: [...recipient.registrations],
+    providers: [change.source.kbo],
+    fields: [...recipient.fields],
+    outcome: 'forwarded',
+    durationMs: 0,
+  };
+}
+
 type PersonRegistrationRow = Pick<
   Database['registrations'],
   'id' | 'institution_id' | 'sector' | 'capacity' | 'start_date' | 'end_date'
@@ -67,6 +150,8 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 export interface OutboxOptions {
   readonly store: Store;
+  /** Commits each change with its deliveries and their log records, in one transaction. */
+  readonly log: ExchangeLog;
   readonly registry: NetworkRegistry;
   readonly authorisations: AuthorisationRegister;
   readonly subscriptions: SubscriptionBook;
@@ -82,27 +167,44 @@ export class ChangeOutbox {
   readonly #options: OutboxOptions;
   readonly #validators = new Map<string, ValidateFunction>();
   readonly #ajv = addFormats.default(new Ajv({ strict: false, allErrors: false }));
-  readonly #personRegistrations: Precompiled<PersonRegistrationRow>;
-  #accepted: (() => void) | undefined;
+  readonly #personRegistrations: PrecompiledRead<PersonRegistrationRow>;
+  readonly #earlier: PrecompiledStatement;
+  readonly #insertChange: PrecompiledStatement;
+  readonly #insertDelivery: PrecompiledStatement;
+  #accepted: ((push: OutgoingDelivery[]) => void) | undefined;
 
   constructor(options: OutboxOptions) {
     this.#options = options;
-    this.#db = options.store.db;
-    this.#personRegistrations = precompile(
-      this.#db
+    const db = (this.#db = options.store.db);
+    this.#personRegistrations = precompileRead(
+      db
         .selectFrom('registrations')
         .select(['id', 'institution_id', 'sector', 'capacity', 'start_date', 'end_date'])
         .where('insz', '=', slot<string>('insz')),
+      options.store.reader,
+    );
+    this.#earlier = precompileStatement(
+      db
+        .selectFrom('changes')
+        .select(['id', 'content_hash', 'recipients'])
+        .where('source_id', '=', slot('source'))
+        .where('source_reference', '=', slot('reference')),
+    );
+    this.#insertChange = precompileStatement(
+      db.insertInto('changes').values(slots<NewChange>(CHANGE_COLUMNS)),
+    );
+    this.#insertDelivery = precompileStatement(
+      db.insertInto('deliveries').values(slots<NewDelivery>(DELIVERY_COLUMNS)),
     );
   }
 
-  /** Called after each accepted change commits (the relay wakes up). */
-  onAccepted(listener: () => void): void {
+  /** Called with the push deliveries of each accepted change, once committed. */
+  onAccepted(listener: (push: OutgoingDelivery[]) => void): void {
     this.#accepted = listener;
   }
 
   async publish(source: Institution, actor: Actor, input: PublishInput): Promise<Accepted> {
-    const { registry, authorisations, subscriptions, clock } = this.#options;
+    const { registry, authorisations, subscriptions, clock, log } = this.#options;
     const service = registry.service(input.service, input.version);
     if (!service) throw new Problem('UNKNOWN_SERVICE', `no data service ${input.service}`);
     const insz = requireInsz(input.insz);
@@ -111,6 +213,13 @@ export class ChangeOutbox {
     }
     await this.#requireSource(service, source, insz);
     this.#validateData(service, input.data);
+    // Fail closed: a change is accepted only with its deliveries' log records, in one commit.
+    if (!log.available()) {
+      throw new Problem(
+        'LOG_UNAVAILABLE',
+        'the exchange log has not signed its records in time; retry later',
+      );
+    }
 
     const contentHash = createHash('sha256')
       .update(
@@ -126,49 +235,35 @@ export class ChangeOutbox {
       .digest('hex');
     const now = clock.now().toISOString();
     const changeId = newId();
+    // Recipients are chosen from the directory as it stands now (committed registrations).
+    const registrations = this.#personRegistrations.all({ insz }).map((r) => ({
+      id: r.id,
+      institutionId: r.institution_id,
+      sector: r.sector,
+      capacity: r.capacity,
+      start: r.start_date,
+      end: r.end_date,
+    }));
+    const recipients = selectRecipients({
+      service: service.id,
+      serviceFields: Object.keys(service.fieldsSchema.properties),
+      changedFields: Object.keys(input.data),
+      effectiveDate: input.effectiveDate,
+      sourceId: source.id,
+      today: today(clock),
+      graceDays: this.#options.graceDays,
+      registrations,
+      subscriptions: subscriptions.ofService(service.id),
+      authorisations: authorisations.latest(),
+      institution: (id) => registry.institutionById(id),
+    });
+    const change: ChangeFacts = { id: changeId, service, insz, input, source, now };
+    const deliveries = recipients.map((recipient) => this.#deliveryRow(recipient, change));
 
-    const accepted = await this.#db.transaction().execute(async (trx): Promise<Accepted> => {
-      const earlier = await trx
-        .selectFrom('changes')
-        .select(['id', 'content_hash', 'recipients'])
-        .where('source_id', '=', source.id)
-        .where('source_reference', '=', input.sourceReference)
-        .executeTakeFirst();
-      if (earlier) {
-        if (earlier.content_hash !== contentHash) {
-          throw new Problem(
-            'CHANGE_CONFLICT',
-            `source reference ${input.sourceReference} was published as change ${earlier.id} with other content`,
-          );
-        }
-        return { changeId: earlier.id, recipients: earlier.recipients, repeated: true };
-      }
-
-      const registrations = (await this.#personRegistrations.run(trx, { insz })).map((r) => ({
-        id: r.id,
-        institutionId: r.institution_id,
-        sector: r.sector,
-        capacity: r.capacity,
-        start: r.start_date,
-        end: r.end_date,
-      }));
-      const recipients = selectRecipients({
-        service: service.id,
-        serviceFields: Object.keys(service.fieldsSchema.properties),
-        changedFields: Object.keys(input.data),
-        effectiveDate: input.effectiveDate,
-        sourceId: source.id,
-        today: today(clock),
-        graceDays: this.#options.graceDays,
-        registrations,
-        subscriptions: subscriptions.ofService(service.id),
-        authorisations: authorisations.latest(),
-        institution: (id) => registry.institutionById(id),
-      });
-
-      const inserted = await trx
-        .insertInto('changes')
-        .values({
+    const result = await log.commit({
+      unlessExists: this.#earlier.compile({ source: source.id, reference: input.sourceReference }),
+      statements: [
+        this.#insertChange.compile({
           id: changeId,
           service: service.id,
           service_version: service.version,
@@ -182,51 +277,46 @@ export class ChangeOutbox {
           received_at: now,
           received_by: actorLabel(actor),
           recipients: recipients.length,
-          logged: recipients.length === 0 ? 1 : 0,
-        })
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      if (recipients.length > 0) {
-        await trx
-          .insertInto('deliveries')
-          .values(
-            recipients.map((recipient) =>
-              this.#deliveryRow(recipient, {
-                changeSeq: inserted.seq,
-                changeId,
-                service,
-                insz,
-                input,
-                source,
-                now,
-              }),
-            ),
-          )
-          .execute();
-      }
-      return { changeId, recipients: recipients.length, repeated: false };
+        }),
+        ...deliveries.map((d) => this.#insertDelivery.compile(d)),
+      ],
+      records: deliveries.map((d, i) => deliveryRecord(change, d, recipients[i]!)),
     });
-    if (!accepted.repeated && accepted.recipients > 0) this.#accepted?.();
-    return accepted;
+    if ('failed' in result) throw new Error(`the change could not be stored: ${result.failed}`);
+    if ('skipped' in result) {
+      const earlier = result.skipped as { id: string; content_hash: string; recipients: number };
+      if (earlier.content_hash !== contentHash) {
+        throw new Problem(
+          'CHANGE_CONFLICT',
+          `source reference ${input.sourceReference} was published as change ${earlier.id} with other content`,
+        );
+      }
+      return { changeId: earlier.id, recipients: Number(earlier.recipients), repeated: true };
+    }
+    const push = deliveries.flatMap((d, i) =>
+      d.mode === 'push'
+        ? [
+            {
+              seq: result.results[i + 1]!.lastInsertRowid,
+              id: d.id,
+              recipientId: d.recipient_id,
+              insz,
+              event: d.event,
+              attempts: 0,
+            },
+          ]
+        : [],
+    );
+    if (push.length > 0) this.#accepted?.(push);
+    return { changeId, recipients: recipients.length, repeated: false };
   }
 
-  #deliveryRow(
-    recipient: Recipient,
-    change: {
-      changeSeq: number;
-      changeId: string;
-      service: DataService;
-      insz: string;
-      input: PublishInput;
-      source: Institution;
-      now: string;
-    },
-  ): Database['deliveries'] & { seq?: never } {
+  #deliveryRow(recipient: Recipient, change: ChangeFacts): NewDelivery {
     const deliveryId = newId();
     const event = changeEvent({
       deliveryId,
       source: this.#options.eventSource,
-      changeId: change.changeId,
+      changeId: change.id,
       service: { id: change.service.id, version: change.service.version },
       kind: change.input.kind,
       insz: change.insz,
@@ -240,7 +330,7 @@ export class ChangeOutbox {
     const mode: DeliveryMode = this.#options.subscriptions.settings(recipient.institution.id).mode;
     return {
       id: deliveryId,
-      change_seq: change.changeSeq,
+      change_id: change.id,
       recipient_id: recipient.institution.id,
       insz: change.insz,
       mode,
@@ -255,7 +345,7 @@ export class ChangeOutbox {
       last_error: null,
       created_at: change.now,
       delivered_at: null,
-    } as Database['deliveries'] & { seq?: never };
+    };
   }
 
   /**
@@ -319,7 +409,7 @@ export class ChangeOutbox {
     const counts = await this.#db
       .selectFrom('deliveries')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('change_seq', '=', row.seq)
+      .where('change_id', '=', row.id)
       .groupBy('status')
       .execute();
     const count = (status: DeliveryStatus): number => Number(counts.find((c) => c.status === status)?.n ?? 0);

@@ -2,5 +2,5 @@
 export { openStore, pendingMigrations } from './database.ts';
 export type { Store, StoreOptions } from './database.ts';
 export type * from './schema.ts';
-export { precompile, precompileRead, slot } from './precompiled.ts';
-export type { Precompiled, PrecompiledRead } from './precompiled.ts';
+export { precompile, precompileRead, precompileStatement, slot, slots } from './precompiled.ts';
+export type { Precompiled, PrecompiledRead, PrecompiledStatement } from './precompiled.ts';

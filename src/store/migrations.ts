@@ -191,7 +191,8 @@ const merkleLogAndCitizens: Migration = {
 };
 
 // Change push (automatic communication of changes): published changes, institutions'
-// subscriptions and delivery settings, and the outbox of deliveries (one per recipient).
+// subscriptions and delivery settings, and the outbox of deliveries (one per recipient), each
+// committed with its exchange-log record.
 const changePush: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
@@ -210,11 +211,8 @@ const changePush: Migration = {
       .addColumn('received_at', 'text', (c) => c.notNull())
       .addColumn('received_by', 'text', (c) => c.notNull())
       .addColumn('recipients', 'integer', (c) => c.notNull())
-      // 0 until every delivery of the change has its exchange-log record (logged before sending).
-      .addColumn('logged', 'integer', (c) => c.notNull())
       .addUniqueConstraint('changes_source_reference', ['source_id', 'source_reference'])
       .execute();
-    await db.schema.createIndex('changes_unlogged').on('changes').columns(['logged', 'seq']).execute();
 
     await db.schema
       .createTable('subscriptions')
@@ -248,7 +246,7 @@ const changePush: Migration = {
       .createTable('deliveries')
       .addColumn('seq', 'integer', (c) => c.primaryKey())
       .addColumn('id', 'text', (c) => c.notNull().unique())
-      .addColumn('change_seq', 'integer', (c) => c.notNull())
+      .addColumn('change_id', 'text', (c) => c.notNull())
       .addColumn('recipient_id', 'text', (c) => c.notNull())
       .addColumn('insz', 'text', (c) => c.notNull())
       .addColumn('mode', 'text', (c) => c.notNull())
@@ -265,7 +263,7 @@ const changePush: Migration = {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('delivered_at', 'text')
       .execute();
-    await db.schema.createIndex('deliveries_change').on('deliveries').columns(['change_seq']).execute();
+    await db.schema.createIndex('deliveries_change').on('deliveries').columns(['change_id']).execute();
     await db.schema
       .createIndex('deliveries_recipient_status')
       .on('deliveries')

@@ -44,6 +44,24 @@ export function precompileRead<Row>(query: Compilable<Row>, reader: DatabaseSync
   };
 }
 
+/** A query compiled once that gives its SQL and parameters for new values (for another writer to run). */
+export interface PrecompiledStatement {
+  compile(values: object): { readonly sql: string; readonly parameters: readonly unknown[] };
+}
+
+export function precompileStatement(query: Compilable<unknown>): PrecompiledStatement {
+  const compiled = query.compile();
+  const names = slotNames(compiled.parameters);
+  return {
+    compile: (values) => ({ sql: compiled.sql, parameters: fill(compiled.parameters, names, values) }),
+  };
+}
+
+/** A slot for each column of a row, for precompiled inserts. */
+export function slots<Row extends object>(columns: readonly (keyof Row & string)[]): Row {
+  return Object.fromEntries(columns.map((c) => [c, slot(c)])) as Row;
+}
+
 function slotNames(parameters: readonly unknown[]): (string | undefined)[] {
   return parameters.map((p) =>
     typeof p === 'string' && p.startsWith(SLOT) ? p.slice(SLOT.length) : undefined,

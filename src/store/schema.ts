@@ -185,7 +185,6 @@ export interface ChangeTable {
   received_at: string;
   received_by: string;
   recipients: number;
-  logged: number;
 }
 
 export interface SubscriptionTable {
@@ -213,7 +212,7 @@ export interface DeliverySettingsTable {
 export interface DeliveryTable {
   seq: Generated<number>;
   id: string;
-  change_seq: number;
+  change_id: string;
   recipient_id: string;
   insz: string;
   mode: string;
