@@ -4,7 +4,7 @@
 // `crossroads directory export FILE`: writes registrations in the format import reads.
 // Prints a JSON summary on stdout; exit 0 when done (rejects included), 1 on a failure, 2 on a
 // usage error, 130 when stopped by Ctrl-C (after the chunk in progress: run it again to continue).
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -82,9 +82,7 @@ async function importFile(file: string, values: Values): Promise<number> {
     console.error(`crossroads directory import: cannot read ${file}: no such file`);
     return 1;
   }
-  const path = realpathSync(file);
-  const rejectsPath = resolve(values.rejects ?? `${path}.rejects.csv`);
-  if (rejectsPath === path) throw new BulkUsageError('the reject file cannot be the file imported');
+  const path = resolve(file);
   return withDirectory(async (bulk, registry) => {
     const institution = institutionOption(values.institution, registry);
     let stopRequested = false;
@@ -105,7 +103,7 @@ async function importFile(file: string, values: Values): Promise<number> {
         path,
         format,
         ...(institution ? { institution } : {}),
-        rejectsPath,
+        ...(values.rejects !== undefined ? { rejectsPath: values.rejects } : {}),
         chunkLines,
         again: values.again,
         deferIndexes: values['defer-indexes'],

@@ -16,11 +16,13 @@ import {
   fstatSync,
   openSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { type Clock, Problem, newId } from '../kernel/index.ts';
 import { type NetworkRegistry, actorLabel } from '../network/index.ts';
@@ -52,11 +54,17 @@ export const HEAD_BYTES = 64 * 1024;
 export const DEFAULT_CHUNK_LINES = 10_000;
 
 export interface ImportOptions {
+  /** The file; the import is known by its real absolute path, its size and its first 64 KiB. */
   readonly path: string;
   readonly format: BulkFormat;
   /** A known KBO in a sector: the institution of lines that name none. */
   readonly institution?: string;
-  readonly rejectsPath: string;
+  /**
+   * Where bad lines go (default: FILE.rejects.csv). A resumed import keeps the reject file of its
+   * first run; naming another one is a usage error.
+   */
+  readonly rejectsPath?: string;
+  /** Lines per transaction (default 10,000): how much a crash costs, and how long the write lock is held. */
   readonly chunkLines?: number;
   /** Load a file again that was loaded completely before (a new import). */
   readonly again?: boolean;
@@ -126,7 +134,9 @@ export interface FileKey {
   readonly headSha256: string;
 }
 
-export function fileKey(path: string): FileKey {
+/** `path` may be relative or a symbolic link: the key holds the file's real absolute path. */
+export function fileKey(given: string): FileKey {
+  const path = realpathSync(given);
   const stat = statSync(path);
   if (!stat.isFile()) throw new Error(`${path} is not a file`);
   const fd = openSync(path, 'r');
@@ -165,6 +175,10 @@ export class DirectoryBulkLoad {
     const db = this.#store.db;
     const chunkLines = options.chunkLines ?? DEFAULT_CHUNK_LINES;
     const key = fileKey(options.path);
+    const rejectsPath = resolve(options.rejectsPath ?? `${options.path}.rejects.csv`);
+    if (rejectsPath === key.path || realpathOrSelf(rejectsPath) === key.path) {
+      throw new BulkUsageError('the reject file cannot be the file imported');
+    }
     let layout: CsvLayout | undefined;
     let headerEnd = 0;
     if (options.format === 'csv') {
@@ -203,7 +217,7 @@ export class DirectoryBulkLoad {
       resumedAfterLine = Number(row.lines_done);
       ({ rejects, warning } = RejectFile.resume(row.rejects_path, Number(row.rejects_bytes)));
     } else {
-      rejects = RejectFile.create(options.rejectsPath);
+      rejects = RejectFile.create(rejectsPath);
       const at = this.#clock.now().toISOString();
       row = {
         id: newId(),
@@ -212,7 +226,7 @@ export class DirectoryBulkLoad {
         file_head_sha256: key.headSha256,
         format: options.format,
         institution: options.institution ?? null,
-        rejects_path: options.rejectsPath,
+        rejects_path: rejectsPath,
         lines_done: options.format === 'csv' ? 1 : 0,
         bytes_done: headerEnd,
         loaded: 0,
@@ -429,6 +443,14 @@ export interface ExportOutcome {
   readonly exported: number;
 }
 
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 function summary(
   row: ImportRow,
   run: Pick<ImportOutcome, 'status' | 'resumedAfterLine'> &
@@ -460,7 +482,7 @@ function checkSameImport(previous: ImportRow, options: ImportOptions): void {
   if (previous.format !== options.format) {
     throw new BulkUsageError(`${started} as ${previous.format}: resume it the same way`);
   }
-  if (previous.rejects_path !== options.rejectsPath) {
+  if (options.rejectsPath !== undefined && previous.rejects_path !== resolve(options.rejectsPath)) {
     throw new BulkUsageError(
       `${started} with the reject file ${previous.rejects_path}: resume it with that one`,
     );

@@ -223,7 +223,7 @@ export class PersonsDirectory {
     }
     if (line.sector !== undefined && line.sector !== institution.sector) {
       throw new Problem(
-        'VALIDATION_FAILED',
+        'SECTOR_MISMATCH',
         `sector ${line.sector} on the line, but institution ${line.institution} is in sector ${institution.sector}`,
       );
     }

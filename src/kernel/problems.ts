@@ -50,6 +50,7 @@ export const PROBLEMS = {
     status: 409,
     title: 'You already hold an overlapping registration in this capacity',
   },
+  SECTOR_MISMATCH: { status: 400, title: 'The line names another sector than its institution’s' },
   REGISTRATION_NOT_FOUND: { status: 404, title: 'No such registration of yours' },
   REGISTRATION_ENDED: { status: 409, title: 'The registration has already ended' },
   IDENTITY_SOURCE_UNAVAILABLE: { status: 503, title: 'The identity source could not be reached' },
