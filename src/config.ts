@@ -50,6 +50,8 @@ export interface ChangeConfig {
   readonly concurrency: number;
   /** Most events per request for recipients that take batches. */
   readonly maxBatch: number;
+  /** How long a partial batch waits for more events. */
+  readonly batchLingerMs: number;
 }
 
 export interface OidcConfig {
@@ -118,6 +120,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
       timeoutMs: integer(env, 'CROSSROADS_DELIVERY_TIMEOUT_MS', 10_000, 50, 120_000),
       concurrency: integer(env, 'CROSSROADS_DELIVERY_CONCURRENCY', 8, 1, 256),
       maxBatch: integer(env, 'CROSSROADS_DELIVERY_MAX_BATCH', 100, 1, 1_000),
+      batchLingerMs: integer(env, 'CROSSROADS_DELIVERY_BATCH_LINGER_MS', 20, 0, 10_000),
     },
   };
 }

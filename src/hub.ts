@@ -99,6 +99,7 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     timeoutMs: config.changes.timeoutMs,
     concurrency: config.changes.concurrency,
     maxBatch: config.changes.maxBatch,
+    lingerMs: config.changes.batchLingerMs,
     natsUrl: config.changes.natsUrl,
     natsStream: config.changes.natsStream,
     natsAckWaitMs: config.changes.natsAckWaitMs,

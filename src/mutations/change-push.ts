@@ -27,6 +27,7 @@ export interface ChangePushOptions {
   readonly timeoutMs: number;
   readonly concurrency: number;
   readonly maxBatch: number;
+  readonly lingerMs: number;
   /** NATS server(s) for the JetStream channel; undefined: in-process. */
   readonly natsUrl: string | undefined;
   readonly natsStream?: string;
@@ -73,6 +74,7 @@ export class ChangePush {
       timeoutMs: options.timeoutMs,
       concurrency: options.concurrency,
       maxBatch: options.maxBatch,
+      lingerMs: options.lingerMs,
       onInternalError: options.onInternalError,
     });
     const channel: PushChannel = options.natsUrl

@@ -20,6 +20,8 @@ export interface PushOptions {
   readonly concurrency: number;
   /** Most events in one batch request. */
   readonly maxBatch: number;
+  /** Batch mode: how long a partial batch waits for more events before it goes. */
+  readonly lingerMs: number;
   readonly now?: () => number;
   readonly random?: () => number;
   /** A fault of the hub itself (not of a webhook), for the process log. */
@@ -46,6 +48,9 @@ interface RecipientQueue {
   /** People whose head delivery may be sent now, in the order they became ready. */
   ready: string[];
   inFlight: number;
+  /** Batch mode: a partial batch waits this long for more events (set while waiting). */
+  linger: NodeJS.Timeout | undefined;
+  lingered: boolean;
 }
 
 export class PushWorkers {
@@ -75,7 +80,7 @@ export class PushWorkers {
       this.#known.add(item.id);
       let queue = this.#queues.get(item.recipientId);
       if (!queue) {
-        queue = { persons: new Map(), ready: [], inFlight: 0 };
+        queue = { persons: new Map(), ready: [], inFlight: 0, linger: undefined, lingered: false };
         this.#queues.set(item.recipientId, queue);
       }
       const line = queue.persons.get(item.insz);
@@ -92,6 +97,7 @@ export class PushWorkers {
   /** Stops sending; waits for requests in flight. Undelivered items stay pending in the store. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const queue of this.#queues.values()) clearTimeout(queue.linger);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     await Promise.allSettled([...this.#requests]);
@@ -114,6 +120,19 @@ export class PushWorkers {
       return;
     }
     const perRequest = settings.batch ? this.#options.maxBatch : 1;
+    // A partial batch lingers a moment for more events: under load, requests carry many events
+    // (one signature, one request for all); when quiet, it adds at most `lingerMs` of latency.
+    if (settings.batch && queue.ready.length > 0 && queue.ready.length < perRequest && !queue.lingered) {
+      queue.linger ??= setTimeout(() => {
+        queue.linger = undefined;
+        queue.lingered = true;
+        this.#pump(recipientId);
+        queue.lingered = false;
+      }, this.#options.lingerMs);
+      return;
+    }
+    clearTimeout(queue.linger);
+    queue.linger = undefined;
     while (queue.inFlight < this.#options.concurrency && queue.ready.length > 0) {
       const persons = queue.ready.splice(0, perRequest);
       const entries = persons.map((p) => queue.persons.get(p)![0]!);
