@@ -1,4 +1,4 @@
-// npm run bench:changes [-- --people 10000 --window 15 --probe 5 --connections 32 --steps 3
+// npm run bench:changes [-- --people 10000 --window 15 --probe 5 --connections 128 --steps 3
 //                          --channels embedded,nats --modes single,batch --verify true
 //                          --nats nats://127.0.0.1:4222 --trace-fsync --rate <changes/s>]
 // Change push under load: the National Register publishes changes (POST /v1/changes, distinct
@@ -42,7 +42,7 @@ const { values } = parseArgs({
     people: { type: 'string', default: '10000' },
     window: { type: 'string', default: '15' },
     probe: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '32' },
+    connections: { type: 'string', default: '128' },
     steps: { type: 'string', default: '3' },
     channels: { type: 'string', default: 'embedded,nats' },
     modes: { type: 'string', default: 'single,batch' },

@@ -94,65 +94,83 @@ function prepared(sql: string): StatementSync {
 
 const params = (s: Statement) => s.parameters as SQLInputValue[];
 
-function write(id: number, records: ExchangeRecord[], units: WriteUnit[]): void {
-  try {
-    let chain = head;
-    const inserted: Database['exchange_log'][] = [];
-    const append = (batchRecords: readonly ExchangeRecord[]) => {
-      const batch = sequenceRecords(batchRecords, chain);
-      for (const r of batch.rows)
-        insert.run(r.seq, r.exchange_id, r.at, r.person, r.caller, r.record, r.hash);
-      inserted.push(...batch.rows);
-      chain = batch.head;
-      return batch.receipts;
-    };
-    db.exec('BEGIN IMMEDIATE');
-    let receipts: { seq: number; hash: string }[];
-    let unitResults: UnitResult[];
+type WriteMessage = Extract<WriterRequest, { type: 'write' }>;
+
+/**
+ * Commits every write message that arrived since the last commit in one transaction (one fsync),
+ * then answers each. A unit that fails is undone alone (savepoint); anything else fails them all.
+ */
+function write(messages: readonly WriteMessage[]): void {
+  let chain = head;
+  const inserted: Database['exchange_log'][] = [];
+  const append = (batchRecords: readonly ExchangeRecord[]) => {
+    const batch = sequenceRecords(batchRecords, chain);
+    for (const r of batch.rows) insert.run(r.seq, r.exchange_id, r.at, r.person, r.caller, r.record, r.hash);
+    inserted.push(...batch.rows);
+    chain = batch.head;
+    return batch.receipts;
+  };
+  const runUnit = (unit: WriteUnit): UnitResult => {
+    if (unit.unlessExists) {
+      const row = prepared(unit.unlessExists.sql).get(...params(unit.unlessExists));
+      if (row) return { skipped: { ...row } };
+    }
+    const before = chain;
+    db.exec('SAVEPOINT unit');
     try {
-      receipts = append(records);
-      unitResults = units.map((unit): UnitResult => {
-        if (unit.unlessExists) {
-          const row = prepared(unit.unlessExists.sql).get(...params(unit.unlessExists));
-          if (row) return { skipped: { ...row } };
-        }
-        // A unit that fails is undone alone: the others' writes and records still commit.
-        const before = chain;
-        db.exec('SAVEPOINT unit');
-        try {
-          const results = unit.statements.map((s) => {
-            const r = prepared(s.sql).run(...params(s));
-            return { lastInsertRowid: Number(r.lastInsertRowid), changes: Number(r.changes) };
-          });
-          const unitReceipts = append(unit.records);
-          db.exec('RELEASE unit');
-          return { results, receipts: unitReceipts };
-        } catch (error) {
-          db.exec('ROLLBACK TO unit');
-          db.exec('RELEASE unit');
-          const undone = inserted.findIndex((r) => r.seq > before.lastSeq);
-          if (undone >= 0) inserted.length = undone;
-          chain = before;
-          return { failed: error instanceof Error ? error.message : String(error) };
-        }
+      const results = unit.statements.map((s) => {
+        const r = prepared(s.sql).run(...params(s));
+        return { lastInsertRowid: Number(r.lastInsertRowid), changes: Number(r.changes) };
       });
+      const receipts = append(unit.records);
+      db.exec('RELEASE unit');
+      return { results, receipts };
+    } catch (error) {
+      db.exec('ROLLBACK TO unit');
+      db.exec('RELEASE unit');
+      const undone = inserted.findIndex((r) => r.seq > before.lastSeq);
+      if (undone >= 0) inserted.length = undone;
+      chain = before;
+      return { failed: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  let answers: Extract<WriterReply, { type: 'written' }>[];
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      answers = messages.map((m) => ({
+        type: 'written',
+        id: m.id,
+        receipts: append(m.records),
+        units: m.units.map(runUnit),
+      }));
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
       throw error;
     }
-    head = chain;
-    reply({ type: 'written', id, receipts, units: unitResults });
-    const first = inserted[0];
-    if (first)
-      sequencer.remember(
-        first.seq,
-        inserted.map((r) => r.record),
-      );
   } catch (error) {
-    reply({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+    const message = error instanceof Error ? error.message : String(error);
+    for (const m of messages) reply({ type: 'failed', id: m.id, message });
+    return;
   }
+  head = chain;
+  for (const answer of answers) reply(answer);
+  const first = inserted[0];
+  if (first)
+    sequencer.remember(
+      first.seq,
+      inserted.map((r) => r.record),
+    );
   if (head.lastSeq - sequencer.size >= options.integrateWhenWaiting) integrate();
+}
+
+/** Write messages waiting for the next commit. */
+let queued: WriteMessage[] = [];
+function flush(): void {
+  const messages = queued;
+  queued = [];
+  if (messages.length > 0) write(messages);
 }
 
 /** One bounded step; a backlog continues on the next turn, so queued writes are not held up. */
@@ -182,7 +200,10 @@ reply({ type: 'ready', head, treeSize: sequencer.size });
 port.on('message', (message: WriterRequest) => {
   switch (message.type) {
     case 'write':
-      return write(message.id, message.records, message.units);
+      // Messages that arrive while a commit runs join the next one (group commit across batches).
+      queued.push(message);
+      if (queued.length === 1) setImmediate(flush);
+      return;
     case 'pause':
       paused = true;
       return;
@@ -191,6 +212,7 @@ port.on('message', (message: WriterRequest) => {
       return integrate();
     case 'close':
       clearInterval(timer);
+      flush();
       integrateAll();
       db.close();
       return reply({ type: 'closed' });
