@@ -105,6 +105,7 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     natsAckWaitMs: config.changes.natsAckWaitMs,
     onInternalError: (error) => faults.report(error),
   });
+  opened.push(() => changes.close());
 
   const operations: OperationsSources = {
     readiness: async () => {

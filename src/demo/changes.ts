@@ -51,13 +51,7 @@ export async function startDemoChanges(
     }
     // The receiver's port may differ from the last start: point the webhook at it each time.
     const gent = institution('ocmwGent').id;
-    await changes.subscriptions.setSettings(
-      gent,
-      { mode: 'push', url: inbox.url, batch: false },
-      actorOf('ocmwGent'),
-      (trx) => changes.ledger.switchMode(trx, gent, 'push'),
-    );
-    await changes.requeue(gent);
+    await changes.setDelivery(gent, { mode: 'push', url: inbox.url, batch: false }, actorOf('ocmwGent'));
 
     const published = [];
     for (const change of startChanges(people, today(hub.clock))) {

@@ -94,7 +94,6 @@ export class ExchangeLog {
    * appended in the same event-loop turn (e.g. a change, its deliveries and their records).
    */
   commit(unit: WriteUnit): Promise<UnitResult> {
-    for (const record of unit.records) for (const observer of this.#observers) observer(record);
     return new Promise((resolve, reject) => {
       this.#pendingUnits.push({ unit, resolve, reject });
       this.#schedule();
@@ -181,9 +180,17 @@ export class ExchangeLog {
         )
         .then(
           (written) => {
-            this.#waitingSince ??= this.#clock.now().getTime();
+            // Only records wait for the tree (a commit of other writes alone starts no clock).
+            if (this.#writer.treeSize < this.#writer.head.lastSeq)
+              this.#waitingSince ??= this.#clock.now().getTime();
             batch.forEach((p, i) => p.resolve(written.receipts[i]!));
-            units.forEach((u, i) => u.resolve(written.units[i]!));
+            units.forEach((u, i) => {
+              const result = written.units[i]!;
+              // Observed once stored: a skipped (repeated) or failed unit added no record.
+              if ('receipts' in result)
+                for (const record of u.unit.records) for (const observer of this.#observers) observer(record);
+              u.resolve(result);
+            });
           },
           (error: unknown) => {
             batch.forEach((p) => p.reject(error));

@@ -3,7 +3,7 @@
 import type { AuthorisationRegister } from '../authz/index.ts';
 import { type Clock, today } from '../kernel/index.ts';
 import type { ExchangeLog } from '../log/index.ts';
-import type { NetworkRegistry } from '../network/index.ts';
+import type { Actor, NetworkRegistry } from '../network/index.ts';
 import type { Store } from '../store/index.ts';
 import type { DeliveryKey } from './delivery-key.ts';
 import { DeliveryLedger, type OutgoingDelivery } from './ledger.ts';
@@ -12,7 +12,7 @@ import { ChangeOutbox } from './outbox.ts';
 import { PushWorkers } from './push.ts';
 import { ChangeRelay, type PushChannel } from './relay.ts';
 import { type RetryPolicy, type Subscription, subscriptionAuthorised } from './rules.ts';
-import { SubscriptionBook } from './subscriptions.ts';
+import { type DeliverySettings, SubscriptionBook } from './subscriptions.ts';
 
 export interface ChangePushOptions {
   readonly store: Store;
@@ -87,8 +87,29 @@ export class ChangePush {
         })
       : inProcess(workers);
     const push = new ChangePush(options, subscriptions, ledger, workers, channel);
-    await push.relay.start();
+    try {
+      await push.relay.start();
+    } catch (error) {
+      await channel.close();
+      throw error;
+    }
     return push;
+  }
+
+  /** Sets how an institution takes its changes; its waiting deliveries follow the new setting. */
+  async setDelivery(
+    institutionId: string,
+    settings: DeliverySettings,
+    actor: Actor,
+  ): Promise<DeliverySettings> {
+    const stored = await this.subscriptions.setSettings(institutionId, settings, actor, (trx) =>
+      this.ledger.switchMode(trx, institutionId, settings.mode),
+    );
+    // A change that read the old setting just before it changed commits after that transaction;
+    // the writer takes this after it, so its deliveries move too.
+    await this.ledger.moveWaiting(institutionId, settings.mode);
+    if (settings.mode === 'push') await this.requeue(institutionId);
+    return stored;
   }
 
   /** Hands the recipient's waiting push deliveries to the channel (after it switched to push). */

@@ -185,6 +185,22 @@ export class DeliveryLedger {
     return acknowledged;
   }
 
+  /**
+   * Moves the institution's waiting deliveries to its channel again, through the writer: so also
+   * those of changes accepted under the old setting whose commit was still queued behind it.
+   */
+  async moveWaiting(recipientId: string, mode: DeliveryMode): Promise<void> {
+    await this.#write([
+      this.#db
+        .updateTable('deliveries')
+        .set({ mode })
+        .where('recipient_id', '=', recipientId)
+        .where('status', 'in', ['pending', 'dead'])
+        .where('mode', '!=', mode)
+        .compile(),
+    ]);
+  }
+
   /** Moves the institution's waiting deliveries to its new channel. */
   async switchMode(trx: Kysely<Database>, recipientId: string, mode: DeliveryMode): Promise<void> {
     await trx

@@ -141,6 +141,23 @@ function deliveryRecord(change: ChangeFacts, delivery: NewDelivery, recipient: R
   };
 }
 
+const MAX_DATA_BYTES = 64 * 1024;
+const MAX_DATA_DEPTH = 16;
+
+/** How deeply a JSON value nests (iterative, so a hostile value cannot overflow the stack). */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > MAX_DATA_DEPTH) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 type PersonRegistrationRow = Pick<
   Database['registrations'],
   'id' | 'institution_id' | 'sector' | 'capacity' | 'start_date' | 'end_date'
@@ -260,28 +277,35 @@ export class ChangeOutbox {
     const change: ChangeFacts = { id: changeId, service, insz, input, source, now };
     const deliveries = recipients.map((recipient) => this.#deliveryRow(recipient, change));
 
-    const result = await log.commit({
-      unlessExists: this.#earlier.compile({ source: source.id, reference: input.sourceReference }),
-      statements: [
-        this.#insertChange.compile({
-          id: changeId,
-          service: service.id,
-          service_version: service.version,
-          source_id: source.id,
-          source_reference: input.sourceReference,
-          content_hash: contentHash,
-          insz,
-          effective_date: input.effectiveDate,
-          kind: input.kind,
-          data: JSON.stringify(input.data),
-          received_at: now,
-          received_by: actorLabel(actor),
-          recipients: recipients.length,
-        }),
-        ...deliveries.map((d) => this.#insertDelivery.compile(d)),
-      ],
-      records: deliveries.map((d, i) => deliveryRecord(change, d, recipients[i]!)),
-    });
+    const result = await log
+      .commit({
+        unlessExists: this.#earlier.compile({ source: source.id, reference: input.sourceReference }),
+        statements: [
+          this.#insertChange.compile({
+            id: changeId,
+            service: service.id,
+            service_version: service.version,
+            source_id: source.id,
+            source_reference: input.sourceReference,
+            content_hash: contentHash,
+            insz,
+            effective_date: input.effectiveDate,
+            kind: input.kind,
+            data: JSON.stringify(input.data),
+            received_at: now,
+            received_by: actorLabel(actor),
+            recipients: recipients.length,
+          }),
+          ...deliveries.map((d) => this.#insertDelivery.compile(d)),
+        ],
+        records: deliveries.map((d, i) => deliveryRecord(change, d, recipients[i]!)),
+      })
+      .catch((error: unknown) => {
+        throw new Problem(
+          'LOG_UNAVAILABLE',
+          `the change and its log records could not be committed: ${String(error)}`,
+        );
+      });
     if ('failed' in result) throw new Error(`the change could not be stored: ${result.failed}`);
     if ('skipped' in result) {
       const earlier = result.skipped as { id: string; content_hash: string; recipients: number };
@@ -377,6 +401,14 @@ export class ChangeOutbox {
   }
 
   #validateData(service: DataService, data: Readonly<Record<string, unknown>>): void {
+    // A change is a few fields about one person: bounded so that no event outgrows a webhook's or
+    // JetStream's message limit, and no nesting can exhaust a stack while it is checked or logged.
+    if (nestingDepth(data) > MAX_DATA_DEPTH) {
+      throw new Problem('CHANGE_DATA_INVALID', `data is nested deeper than ${MAX_DATA_DEPTH} levels`);
+    }
+    if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) {
+      throw new Problem('CHANGE_DATA_INVALID', `data is larger than ${MAX_DATA_BYTES / 1024} KiB`);
+    }
     const known = Object.keys(service.fieldsSchema.properties);
     const unknown = Object.keys(data).filter((k) => !known.includes(k));
     if (unknown.length > 0) {

@@ -203,7 +203,7 @@ export class PushWorkers {
       settledAll.push(recorded);
       if (error === null || dead) {
         this.#next(queue, person);
-      } else {
+      } else if (!this.#closed) {
         // The person's line waits for this delivery's retry; others go on.
         const delay = retryDelayMs(
           entry.attempts,

@@ -198,13 +198,7 @@ export function changeRoutes(deps: ChangeRouteDeps): FastifyPluginAsyncTypebox {
       async (request) => {
         const actor = institutionOf(request);
         const { mode, url = null, batch = false } = request.body;
-        const stored = await push.subscriptions.setSettings(
-          actor.institution.id,
-          { mode, url, batch },
-          actor,
-          (trx) => push.ledger.switchMode(trx, actor.institution.id, mode),
-        );
-        if (mode === 'push') await push.requeue(actor.institution.id);
+        const stored = await push.setDelivery(actor.institution.id, { mode, url, batch }, actor);
         return stored;
       },
     );
