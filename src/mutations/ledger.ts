@@ -3,7 +3,7 @@
 // exchange-log record (outbox.ts), so any row may leave the hub. Outcomes and acknowledgements go
 // through the log's writer (one writer thread, group commit) rather than a second connection that
 // would wait for its lock.
-import { type Kysely, type Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { Problem } from '../kernel/index.ts';
 import type { ExchangeLog, Statement } from '../log/index.ts';
 import type { Database, Store } from '../store/index.ts';
@@ -117,7 +117,7 @@ export class DeliveryLedger {
             .updateTable('deliveries')
             .set({
               status: settled.dead ? 'dead' : 'pending',
-              attempts: settled.attempts,
+              attempts: atLeast(settled.attempts),
               last_error: settled.error,
             })
             .where('seq', '=', settled.seq)
@@ -131,7 +131,7 @@ export class DeliveryLedger {
           statements.push(
             this.#db
               .updateTable('deliveries')
-              .set({ status: 'delivered', attempts, last_error: null, delivered_at: now })
+              .set({ status: 'delivered', attempts: atLeast(attempts), last_error: null, delivered_at: now })
               .where('seq', 'in', seqs.slice(i, i + 500))
               .where('status', '=', 'pending')
               .compile(),
@@ -297,6 +297,14 @@ function outgoing(
     event: r.event,
     attempts: r.attempts,
   };
+}
+
+/**
+ * Never lowers a recorded attempt count: a delivery handed over again (JetStream redelivery after a
+ * node stopped) counts its attempts from what it carried, which can be fewer than were made.
+ */
+function atLeast(attempts: number) {
+  return sql<number>`case when attempts > ${attempts} then attempts else ${attempts} end`;
 }
 
 function parseCursor(cursor: string | undefined): number {
