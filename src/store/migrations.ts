@@ -1,5 +1,5 @@
 // Schema migrations, one list for every engine. Append only: a released migration never changes.
-import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 const initial: Migration = {
@@ -197,7 +197,7 @@ const changePush: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('changes')
-      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn(...sequenceColumn(db))
       .addColumn('id', 'text', (c) => c.notNull().unique())
       .addColumn('service', 'text', (c) => c.notNull())
       .addColumn('service_version', 'integer', (c) => c.notNull())
@@ -244,7 +244,7 @@ const changePush: Migration = {
 
     await db.schema
       .createTable('deliveries')
-      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn(...sequenceColumn(db))
       .addColumn('id', 'text', (c) => c.notNull().unique())
       .addColumn('change_id', 'text', (c) => c.notNull())
       .addColumn('recipient_id', 'text', (c) => c.notNull())
@@ -313,6 +313,18 @@ const directoryImports: Migration = {
       .execute();
   },
 };
+
+/**
+ * A `seq` key the database numbers itself: SQLite's rowid (an `integer primary key`), a bigint
+ * identity on PostgreSQL.
+ */
+function sequenceColumn(
+  db: Kysely<unknown>,
+): [string, 'integer' | 'bigint', (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
+  return db.getExecutor().adapter instanceof SqliteAdapter
+    ? ['seq', 'integer', (c) => c.primaryKey()]
+    : ['seq', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()];
+}
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
