@@ -193,7 +193,7 @@ export class DeliveryLedger {
     await this.#write([
       this.#db
         .updateTable('deliveries')
-        .set({ mode })
+        .set(movedTo(mode))
         .where('recipient_id', '=', recipientId)
         .where('status', 'in', ['pending', 'dead'])
         .where('mode', '!=', mode)
@@ -205,9 +205,10 @@ export class DeliveryLedger {
   async switchMode(trx: Kysely<Database>, recipientId: string, mode: DeliveryMode): Promise<void> {
     await trx
       .updateTable('deliveries')
-      .set({ mode })
+      .set(movedTo(mode))
       .where('recipient_id', '=', recipientId)
       .where('status', 'in', ['pending', 'dead'])
+      .where('mode', '!=', mode)
       .execute();
   }
 
@@ -256,6 +257,12 @@ export class DeliveryLedger {
         .set({ status: 'pending', attempts: 0, last_error: null })
         .where('id', 'in', found)
         .execute();
+      await trx
+        .updateTable('deliveries')
+        .set({ seq: atFeedEnd() })
+        .where('id', 'in', found)
+        .where('mode', '=', 'pull')
+        .execute();
       const rows = await trx
         .selectFrom('deliveries')
         .select(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
@@ -297,6 +304,20 @@ function outgoing(
     event: r.event,
     attempts: r.attempts,
   };
+}
+
+/**
+ * A delivery entering the pull feed late (a switch from push, a replay) goes to the feed's end: a
+ * new position after every existing one, relative order kept, so no cursor the recipient has
+ * already acknowledged covers it. (SQLite numbers later rows after the new maximum; a PostgreSQL
+ * identity will need its sequence moved past it.)
+ */
+function atFeedEnd() {
+  return sql<number>`seq + (select max(seq) from deliveries)`;
+}
+
+function movedTo(mode: DeliveryMode) {
+  return mode === 'pull' ? { mode, seq: atFeedEnd() } : { mode };
 }
 
 /**

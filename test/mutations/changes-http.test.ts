@@ -1316,6 +1316,48 @@ function suite(channel: 'embedded' | 'nats'): void {
           await deliverTo('ocmwGent', { mode: 'push', url: gentInbox.url });
         }
       });
+
+      test('a delivery that enters the feed late (a replay) goes after every cursor already acknowledged', async () => {
+        const receiver = await inbox();
+        receiver.failNext(1_000_000);
+        await deliverTo('ocmwGent', { mode: 'push', url: receiver.url });
+        try {
+          const late = await publish(move(G[8]!));
+          const dead = await waitFor('the delivery to be dead', async () => {
+            const result = await th.call<{ dead: { id: string; change: string }[] }>(
+              'GET',
+              '/admin/deliveries',
+              {
+                token: operator(),
+              },
+            );
+            return result.body.dead.find((d) => d.change === late.changeId);
+          });
+          await deliverTo('ocmwGent', { mode: 'pull' });
+          const later = await publish(move(G[9]!));
+          const page = await waitFor('the later change in the feed', async () => {
+            const f = await feed('ocmwGent', '?limit=1000');
+            return f.events.some((e) => e.data.change === later.changeId) ? f : undefined;
+          });
+          // The operator replays the dead one while the institution works through its page.
+          const replay = await th.call('POST', '/admin/deliveries/replay', {
+            token: operator(),
+            body: { ids: [dead.id] },
+          });
+          assert.equal(replay.status, 200, JSON.stringify(replay.body));
+          await ack('ocmwGent', page.cursor!);
+          const next = await feed('ocmwGent');
+          assert.deepEqual(
+            next.events.map((e) => e.data.change),
+            [late.changeId],
+            'the replayed delivery is still to be read, after the acknowledged cursor',
+          );
+          assert.ok(Number(next.events[0]!.cursor) > Number(page.cursor));
+          await ack('ocmwGent', next.cursor!);
+        } finally {
+          await deliverTo('ocmwGent', { mode: 'push', url: gentInbox.url });
+        }
+      });
     });
 
     // ---- 9. the exchange log ----
