@@ -28,6 +28,8 @@ export class ChangeRelay {
   /** Hand-overs in order: a later change's deliveries never overtake an earlier one's. */
   #chain: Promise<void> = Promise.resolve();
   #failed: OutgoingDelivery[] = [];
+  /** Handed over, not yet given to the channel. */
+  #waiting: OutgoingDelivery[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
   #retryMs: number;
   #stopped = false;
@@ -49,10 +51,15 @@ export class ChangeRelay {
     }
   }
 
-  /** Deliveries of a change that just committed. */
+  /**
+   * Deliveries of a change that just committed. Those handed over while the channel is still busy
+   * with earlier ones go together in its next call (one round of JetStream acks for many changes).
+   */
   handOver(deliveries: readonly OutgoingDelivery[]): void {
     if (this.#stopped) return;
-    this.#chain = this.#chain.then(() => this.#enqueue(deliveries));
+    const start = this.#waiting.length === 0;
+    this.#waiting.push(...deliveries);
+    if (start) this.#chain = this.#chain.then(() => this.#enqueue(this.#waiting.splice(0)));
   }
 
   /** Resolves when every hand-over so far has been attempted. */
