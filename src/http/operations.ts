@@ -28,8 +28,6 @@ export interface OperationsSources {
     pendingPull: number;
     dead: number;
   }>;
-  /** Connections of the database pool, where there is one. */
-  readonly pool?: () => { total: number; idle: number; waiting: number };
 }
 
 export class HubMetrics {
@@ -99,21 +97,6 @@ export class HubMetrics {
         this.set({ state: 'dead' }, b.dead);
       },
     });
-    const pool = sources.pool;
-    if (pool) {
-      new Gauge({
-        name: 'crossroads_db_pool_connections',
-        help: 'Database pool connections by state',
-        labelNames: ['state'],
-        registers,
-        collect() {
-          const p = pool();
-          this.set({ state: 'total' }, p.total);
-          this.set({ state: 'idle' }, p.idle);
-          this.set({ state: 'waiting_clients' }, p.waiting);
-        },
-      });
-    }
   }
 
   /** Counts one exchange-log record (called as each is appended). */

@@ -11,7 +11,6 @@ import type { ChangeEvent } from './rules.ts';
 import type { DeliveryMode } from './subscriptions.ts';
 
 export type DeliveryRow = Selectable<Database['deliveries']>;
-export type ChangeRow = Selectable<Database['changes']>;
 
 /** A delivery as a channel carries it. */
 export interface OutgoingDelivery {

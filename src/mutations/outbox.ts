@@ -36,7 +36,14 @@ import {
   slots,
 } from '../store/index.ts';
 import type { OutgoingDelivery } from './ledger.ts';
-import { type ChangeKind, type Recipient, changeEvent, keepOnly, selectRecipients } from './rules.ts';
+import {
+  type ChangeKind,
+  type PersonRegistration,
+  type Recipient,
+  changeEvent,
+  keepOnly,
+  selectRecipients,
+} from './rules.ts';
 import type { DeliveryMode, SubscriptionBook } from './subscriptions.ts';
 
 export interface PublishInput {
@@ -158,6 +165,36 @@ function nestingDepth(value: unknown): number {
   return deepest;
 }
 
+/**
+ * The source of a fixed-source service is its one institution; for a service answered through the
+ * directory (e.g. a health fund's), an institution of that sector holding the person in one of the
+ * service's capacities.
+ */
+function requireSource(
+  service: DataService,
+  source: Institution,
+  registrations: readonly PersonRegistration[],
+): void {
+  const rule = service.providerRule;
+  const isSource =
+    rule.kind === 'fixed'
+      ? rule.institution === source.kbo
+      : source.sector === rule.sector &&
+        (rule.subsector === undefined || rule.subsector === source.subsector) &&
+        registrations.some(
+          (r) =>
+            r.institutionId === source.id &&
+            r.sector === rule.sector &&
+            (rule.capacities === undefined || rule.capacities.includes(r.capacity)),
+        );
+  if (!isSource) {
+    throw new Problem(
+      'CHANGE_SOURCE_ONLY',
+      `${source.kbo} is not the authentic source of ${service.id} for this person`,
+    );
+  }
+}
+
 type PersonRegistrationRow = Pick<
   Database['registrations'],
   'id' | 'institution_id' | 'sector' | 'capacity' | 'start_date' | 'end_date'
@@ -228,7 +265,17 @@ export class ChangeOutbox {
     if (!isIsoDate(input.effectiveDate)) {
       throw new Problem('DATE_INVALID', `effectiveDate ${input.effectiveDate} is not a calendar date`);
     }
-    await this.#requireSource(service, source, insz);
+    // The person's registrations as the directory holds them now (committed): they say whether
+    // the caller may publish this change, and who receives it.
+    const registrations = this.#personRegistrations.all({ insz }).map((r) => ({
+      id: r.id,
+      institutionId: r.institution_id,
+      sector: r.sector,
+      capacity: r.capacity,
+      start: r.start_date,
+      end: r.end_date,
+    }));
+    requireSource(service, source, registrations);
     this.#validateData(service, input.data);
     // Fail closed: a change is accepted only with its deliveries' log records, in one commit.
     if (!log.available()) {
@@ -252,15 +299,6 @@ export class ChangeOutbox {
       .digest('hex');
     const now = clock.now().toISOString();
     const changeId = newId();
-    // Recipients are chosen from the directory as it stands now (committed registrations).
-    const registrations = this.#personRegistrations.all({ insz }).map((r) => ({
-      id: r.id,
-      institutionId: r.institution_id,
-      sector: r.sector,
-      capacity: r.capacity,
-      start: r.start_date,
-      end: r.end_date,
-    }));
     const recipients = selectRecipients({
       service: service.id,
       serviceFields: Object.keys(service.fieldsSchema.properties),
@@ -370,34 +408,6 @@ export class ChangeOutbox {
       created_at: change.now,
       delivered_at: null,
     };
-  }
-
-  /**
-   * The source of a fixed-source service is its one institution; for a service answered through
-   * the directory (e.g. a health fund's), any institution of that sector holding the person in one
-   * of the service's capacities.
-   */
-  async #requireSource(service: DataService, source: Institution, insz: string): Promise<void> {
-    const rule = service.providerRule;
-    if (rule.kind === 'fixed') {
-      if (rule.institution === source.kbo) return;
-    } else if (
-      source.sector === rule.sector &&
-      (rule.subsector === undefined || rule.subsector === source.subsector)
-    ) {
-      const held = await this.#db
-        .selectFrom('registrations')
-        .select(['capacity'])
-        .where('insz', '=', insz)
-        .where('institution_id', '=', source.id)
-        .where('sector', '=', rule.sector)
-        .execute();
-      if (held.some((r) => rule.capacities === undefined || rule.capacities.includes(r.capacity))) return;
-    }
-    throw new Problem(
-      'CHANGE_SOURCE_ONLY',
-      `${source.kbo} is not the authentic source of ${service.id} for this person`,
-    );
   }
 
   #validateData(service: DataService, data: Readonly<Record<string, unknown>>): void {

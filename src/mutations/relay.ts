@@ -62,11 +62,6 @@ export class ChangeRelay {
     if (start) this.#chain = this.#chain.then(() => this.#enqueue(this.#waiting.splice(0)));
   }
 
-  /** Resolves when every hand-over so far has been attempted. */
-  idle(): Promise<void> {
-    return this.#chain;
-  }
-
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);

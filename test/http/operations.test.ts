@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ManualClock } from '../../src/kernel/index.ts';
-import { type TestHub, leefloonClientInGent, startTestHub } from '../helpers/test-hub.ts';
+import { type TestHub, startTestHub } from '../helpers/test-hub.ts';
 
 let th: TestHub;
 let clock: ManualClock;
@@ -33,6 +33,12 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
+/** The demo's example that the hub permits (OCMW Gent reads a leefloon recipient's identity). */
+function permitted() {
+  const example = th.demo.file.examples.find((e) => e.expect.status === 200)!;
+  return { token: th.demo.credential('ocmwGent'), body: example.request.body };
+}
+
 async function metrics(): Promise<string> {
   const result = await th.call<string>('GET', '/metrics');
   assert.equal(result.status, 200);
@@ -49,7 +55,6 @@ test('/ready answers 200 with each check when the database and the log are fine'
 });
 
 test('/metrics counts exchanges by service and outcome, and denials by reason', async () => {
-  const client = leefloonClientInGent(th.demo);
   const before = await metrics();
   const forwardedBefore =
     sample(before, 'crossroads_exchanges_total', {
@@ -59,15 +64,11 @@ test('/metrics counts exchanges by service and outcome, and denials by reason', 
     }) ?? 0;
   const deniedBefore = sample(before, 'crossroads_decision_denials_total', { code: 'NO_AUTHORISATION' }) ?? 0;
 
-  const today = clock.now().toISOString().slice(0, 10);
-  const ok = await th.call('POST', '/v1/exchanges', {
-    token: th.demo.credential('ocmwGent'),
-    body: { service: 'nr.identity', insz: client.insz, purpose: 'social-investigation', date: today },
-  });
+  const ok = await th.call('POST', '/v1/exchanges', permitted());
   assert.equal(ok.status, 200);
   const refused = await th.call('POST', '/v1/exchanges', {
     token: th.demo.credential('energy'),
-    body: { service: 'rva.unemployment', insz: client.insz, purpose: 'social-tariff', date: today },
+    body: { ...permitted().body, service: 'rva.unemployment', purpose: 'social-tariff' },
   });
   assert.equal(refused.status, 403);
 
@@ -93,7 +94,7 @@ test('/metrics counts exchanges by service and outcome, and denials by reason', 
   assert.ok((sample(text, 'crossroads_log_records', {}) ?? 0) > 0);
   assert.notEqual(sample(text, 'crossroads_deliveries_backlog', { state: 'pending_pull' }), undefined);
   assert.notEqual(sample(text, 'crossroads_process_resident_memory_bytes', {}), undefined);
-  assert.ok(!text.includes(client.insz), 'no national number in the metrics');
+  assert.ok(!text.includes(String(permitted().body.insz)), 'no national number in the metrics');
 });
 
 test('/ready turns 503 naming the log when records wait too long for the signed tree', async () => {
@@ -103,16 +104,7 @@ test('/ready turns 503 naming the log when records wait too long for the signed 
     204,
   );
   try {
-    const client = leefloonClientInGent(th.demo);
-    await th.call('POST', '/v1/exchanges', {
-      token: th.demo.credential('ocmwGent'),
-      body: {
-        service: 'nr.identity',
-        insz: client.insz,
-        purpose: 'social-investigation',
-        date: clock.now().toISOString().slice(0, 10),
-      },
-    });
+    await th.call('POST', '/v1/exchanges', permitted());
     clock.advance(WINDOW_MS + 1);
     const result = await th.call<Readiness>('GET', '/ready');
     assert.equal(result.status, 503, JSON.stringify(result.body));
@@ -129,18 +121,9 @@ test('/ready turns 503 naming the log when records wait too long for the signed 
 });
 
 test('shutting down finishes the exchanges in flight (runs last: closes the hub)', async () => {
-  const client = leefloonClientInGent(th.demo);
   const nr = th.demo.sources.get('nr')!;
   nr.setDelay(400);
-  const inFlight = th.call('POST', '/v1/exchanges', {
-    token: th.demo.credential('ocmwGent'),
-    body: {
-      service: 'nr.identity',
-      insz: client.insz,
-      purpose: 'social-investigation',
-      date: clock.now().toISOString().slice(0, 10),
-    },
-  });
+  const inFlight = th.call('POST', '/v1/exchanges', permitted());
   await new Promise((resolve) => setTimeout(resolve, 100));
   const closing = th.hub.close();
   const answer = await inFlight;
