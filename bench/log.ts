@@ -172,8 +172,8 @@ async function proofsAtSizes() {
     privateKeyPem: key.privateKeyPem,
     maxBatch: 100_000,
   });
-  const reader = new DatabaseSync(path, { readOnly: true });
-  const tree = new LogTree(reader);
+  const readStore = await openStore({ path });
+  const tree = new LogTree(readStore);
   const results = [];
   let built = 0;
   for (const size of sizes) {
@@ -193,15 +193,15 @@ async function proofsAtSizes() {
       }
     }
     const buildSeconds = round((performance.now() - t0) / 1000, 1);
-    const checkpoint = tree.latestCheckpoint()!;
+    const checkpoint = (await tree.latestCheckpoint())!;
     const root = new Uint8Array(Buffer.from(checkpoint.rootHash, 'base64'));
     const generate: number[] = [];
     const verify: number[] = [];
     for (let s = 0; s < samples; s++) {
       const index = Math.floor(Math.random() * size);
       let t = performance.now();
-      const proof = tree.inclusionProof(index, size);
-      const leaf = tree.leafHash(index);
+      const proof = await tree.inclusionProof(index, size);
+      const leaf = await tree.leafHash(index);
       generate.push(performance.now() - t);
       t = performance.now();
       verifyInclusion({
@@ -217,8 +217,8 @@ async function proofsAtSizes() {
     for (let s = 0; s < 1_000; s++) {
       const who = person(Math.floor(Math.random() * 1_000_000));
       const t = performance.now();
-      const entries = recordsAboutPerson(reader, who, { limit: 50 });
-      for (const e of entries) tree.inclusionProof(e.record.seq - 1, size);
+      const entries = await recordsAboutPerson(readStore.reader, who, { limit: 50 });
+      for (const e of entries) await tree.inclusionProof(e.record.seq - 1, size);
       accesses.push(performance.now() - t);
     }
     for (const list of [generate, verify, accesses]) list.sort((a, b) => a - b);
@@ -234,7 +234,7 @@ async function proofsAtSizes() {
     });
     console.log(results.at(-1));
   }
-  reader.close();
+  await readStore.close();
   db.close();
   return results;
 }

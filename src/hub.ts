@@ -59,7 +59,7 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     failClosedAfterMs: config.logFailClosedAfterMs,
   });
   opened.push(() => log.close());
-  const tree = new LogTree(store.reader);
+  const tree = new LogTree(store);
   const sources = new SourceClient({ timeoutMs: config.sourceTimeoutMs });
   opened.push(() => sources.close());
   const identity = new RegistryIdentitySource({
@@ -124,8 +124,8 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
           : { ok: false, detail: log.integrationError ?? 'records wait too long for the signed tree' },
       };
     },
-    log: () => {
-      const latest = tree.latestCheckpoint();
+    log: async () => {
+      const latest = await tree.latestCheckpoint();
       return {
         records: log.size,
         treeSize: log.treeSize,

@@ -96,7 +96,7 @@ export function accessRoutes(app: App, deps: CitizenDeps, context: CitizenContex
       }
       const { cursor } = request.query;
       const accesses = session
-        ? listAccesses(sources, session.insz, { cursor, limit: DEFAULT_LIMIT, lang })
+        ? await listAccesses(sources, session.insz, { cursor, limit: DEFAULT_LIMIT, lang })
         : null;
       const who = session ? { name: session.name, formToken: context.formToken(session) } : null;
       return sendPage(reply, mePage({ lang, session: who, accesses, cursor }));

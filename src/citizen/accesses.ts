@@ -6,7 +6,6 @@
 // Confidential entries stay hidden until their embargo ends. Pages are filled with visible entries
 // only, and a next-page cursor is given only when another visible entry exists: neither the page
 // length, nor the cursor, nor an empty last page tells that hidden entries exist.
-import type { DatabaseSync } from 'node:sqlite';
 import type { AuthorisationRegister } from '../authz/index.ts';
 import { type Clock, Problem, isIsoDate } from '../kernel/index.ts';
 import {
@@ -18,11 +17,12 @@ import {
   recordsAboutPerson,
 } from '../log/index.ts';
 import type { NetworkRegistry } from '../network/index.ts';
+import type { StoreReader } from '../store/index.ts';
 import { isVisible } from './embargo.ts';
 import { type Lang, MESSAGES } from './messages.ts';
 
 export interface AccessSources {
-  readonly reader: DatabaseSync;
+  readonly reader: StoreReader;
   readonly tree: LogTree;
   readonly registry: NetworkRegistry;
   readonly authorisations: AuthorisationRegister;
@@ -81,7 +81,11 @@ export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
 /** One page of the visible records about `insz`, newest first. */
-export function listAccesses(sources: AccessSources, insz: string, query: AccessQuery): AccessPage {
+export async function listAccesses(
+  sources: AccessSources,
+  insz: string,
+  query: AccessQuery,
+): Promise<AccessPage> {
   const now = sources.clock.now();
   const range = { from: instant(query.from, 'from'), to: instant(query.to, 'to') };
   const visible: { record: StoredRecord; canonical: string }[] = [];
@@ -89,7 +93,7 @@ export function listAccesses(sources: AccessSources, insz: string, query: Access
   // One entry more than asked: it says whether another page exists, without counting hidden ones.
   const want = query.limit + 1;
   scan: for (;;) {
-    const batch = recordsAboutPerson(sources.reader, insz, { ...range, beforeSeq, limit: want });
+    const batch = await recordsAboutPerson(sources.reader, insz, { ...range, beforeSeq, limit: want });
     for (const row of batch) {
       if (!visibleNow(sources, row.record, now)) continue;
       visible.push(row);
@@ -102,16 +106,21 @@ export function listAccesses(sources: AccessSources, insz: string, query: Access
   const proofs = new ProofSource(sources.tree);
   return {
     verifierKey: sources.verifierKey,
-    entries: page.map((row) => toEntry(sources, row, proofs, query.lang)),
+    entries: await Promise.all(page.map((row) => toEntry(sources, row, proofs, query.lang))),
     nextCursor: visible.length === want ? encodeCursor(page.at(-1)!.record.seq) : null,
   };
 }
 
 /** The entry at `logIndex` if it is about `insz` and visible now; ACCESS_NOT_FOUND otherwise. */
-export function accessEntry(sources: AccessSources, insz: string, logIndex: number, lang: Lang): AccessEntry {
+export async function accessEntry(
+  sources: AccessSources,
+  insz: string,
+  logIndex: number,
+  lang: Lang,
+): Promise<AccessEntry> {
   const seq = logIndex + 1;
   // The newest record about the person up to seq: it is the one asked for only if it is theirs.
-  const [row] = recordsAboutPerson(sources.reader, insz, { beforeSeq: seq + 1, limit: 1 });
+  const [row] = await recordsAboutPerson(sources.reader, insz, { beforeSeq: seq + 1, limit: 1 });
   // One answer for "not yours", "does not exist" and "still under embargo": none may be told apart.
   if (row?.record.seq !== seq || !visibleNow(sources, row.record, sources.clock.now())) {
     throw new Problem('ACCESS_NOT_FOUND', `you have no visible entry ${logIndex}`);
@@ -126,12 +135,12 @@ function visibleNow(sources: AccessSources, record: StoredRecord, now: Date): bo
   return isVisible(record.time, embargoDays, now);
 }
 
-function toEntry(
+async function toEntry(
   sources: AccessSources,
   row: { record: StoredRecord; canonical: string },
   proofs: ProofSource,
   lang: Lang,
-): AccessEntry {
+): Promise<AccessEntry> {
   const { record } = row;
   const logIndex = record.seq - 1;
   const institution = record.caller === null ? null : sources.registry.institutionByKbo(record.caller);
@@ -169,7 +178,7 @@ function toEntry(
       outcome: record.kind === 'change' ? words.changeSent : words[record.outcome],
     },
     record: row.canonical,
-    proof: proofs.proof(logIndex),
+    proof: await proofs.proof(logIndex),
     verifierKey: sources.verifierKey,
   };
 }
@@ -177,22 +186,25 @@ function toEntry(
 /** Proofs of one answer, all against the checkpoint that was latest when the answer began. */
 class ProofSource {
   readonly #tree: LogTree;
-  readonly #checkpoint: StoredCheckpoint | undefined;
-  #note: string | undefined;
+  #checkpoint: Promise<StoredCheckpoint | undefined> | undefined;
+  #note: Promise<string> | undefined;
 
   constructor(tree: LogTree) {
     this.#tree = tree;
-    this.#checkpoint = tree.latestCheckpoint();
   }
 
-  proof(index: number): AccessProof | null {
-    const checkpoint = this.#checkpoint;
+  async proof(index: number): Promise<AccessProof | null> {
+    const checkpoint = await (this.#checkpoint ??= this.#tree.latestCheckpoint());
     if (!checkpoint || index >= checkpoint.size) return null;
-    this.#note ??= this.#tree.cosignedNote(checkpoint);
+    const [note, leafHash, inclusion] = await Promise.all([
+      (this.#note ??= this.#tree.cosignedNote(checkpoint)),
+      this.#tree.leafHash(index),
+      this.#tree.inclusionProof(index, checkpoint.size),
+    ]);
     return {
-      checkpoint: { size: checkpoint.size, rootHash: checkpoint.rootHash, note: this.#note },
-      leafHash: this.#tree.leafHash(index),
-      inclusion: this.#tree.inclusionProof(index, checkpoint.size),
+      checkpoint: { size: checkpoint.size, rootHash: checkpoint.rootHash, note },
+      leafHash,
+      inclusion,
     };
   }
 }

@@ -15,7 +15,6 @@ import { type Actor, type Institution, type NetworkRegistry, actorLabel } from '
 import {
   type Database,
   type Precompiled,
-  type PrecompiledRead,
   type Store,
   precompile,
   precompileRead,
@@ -86,9 +85,11 @@ export class PersonsDirectory {
       .where('sector', '=', slot<number>('sector'))
       .orderBy('start_date');
     this.#inSector = precompile(inSector);
+    const precompiledAt = precompileRead(atInstitution, store.reader);
+    const precompiledIn = precompileRead(inSector, store.reader);
     this.#hotReads = {
-      atInstitution: readVia(precompileRead(atInstitution, store.reader)),
-      inSector: readVia(precompileRead(inSector, store.reader)),
+      atInstitution: (values) => precompiledAt.all(values),
+      inSector: (values) => precompiledIn.all(values),
     };
   }
 
@@ -388,10 +389,6 @@ export interface RegistrationView {
   readonly period: { readonly start: string; readonly end: string | null };
   readonly createdAt: string;
   readonly endedAt: string | null;
-}
-
-function readVia<Row>(read: PrecompiledRead<Row>): (values: object) => Promise<Row[]> {
-  return (values) => Promise.resolve(read.all(values));
 }
 
 const REGISTRATION_COLUMNS = [

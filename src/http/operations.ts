@@ -22,7 +22,7 @@ export interface ReadinessCheck {
 export interface OperationsSources {
   /** Each named check; the hub is ready when all pass. */
   readonly readiness: () => Promise<Record<string, ReadinessCheck>>;
-  readonly log: () => { records: number; treeSize: number; checkpointAgeSeconds: number | null };
+  readonly log: () => Promise<{ records: number; treeSize: number; checkpointAgeSeconds: number | null }>;
   readonly deliveries: () => Promise<{
     pendingPush: number;
     pendingPull: number;
@@ -63,24 +63,24 @@ export class HubMetrics {
       name: 'crossroads_log_records',
       help: 'Records committed to the exchange log',
       registers,
-      collect() {
-        this.set(log().records);
+      async collect() {
+        this.set((await log()).records);
       },
     });
     new Gauge({
       name: 'crossroads_log_tree_size',
       help: 'Records in the latest signed checkpoint',
       registers,
-      collect() {
-        this.set(log().treeSize);
+      async collect() {
+        this.set((await log()).treeSize);
       },
     });
     new Gauge({
       name: 'crossroads_log_checkpoint_age_seconds',
       help: 'Age of the latest signed checkpoint (absent before the first)',
       registers,
-      collect() {
-        const age = log().checkpointAgeSeconds;
+      async collect() {
+        const age = (await log()).checkpointAgeSeconds;
         if (age !== null) this.set(age);
       },
     });

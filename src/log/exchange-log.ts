@@ -10,8 +10,9 @@ import type { Clock } from '../kernel/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ExchangeRecord } from './record.ts';
 import type { AppendReceipt } from './sequence.ts';
+import { PgLogWriter } from './pg-writer.ts';
 import { SqliteWorkerWriter } from './sqlite-worker-writer.ts';
-import type { UnitResult, WriteUnit } from './sqlite-writer-thread.ts';
+import type { LogWriter, UnitResult, WriteUnit } from './writer.ts';
 
 export interface ExchangeLogOptions {
   readonly origin: string;
@@ -37,7 +38,7 @@ interface PendingUnit {
 }
 
 export class ExchangeLog {
-  readonly #writer: SqliteWorkerWriter;
+  readonly #writer: LogWriter;
   readonly #clock: Clock;
   readonly #maxBatch: number;
   readonly #failClosedAfterMs: number;
@@ -50,7 +51,7 @@ export class ExchangeLog {
   #lastIntegrationError: string | undefined;
   #observers: ((record: ExchangeRecord) => void)[] = [];
 
-  private constructor(writer: SqliteWorkerWriter, options: ExchangeLogOptions) {
+  private constructor(writer: LogWriter, options: ExchangeLogOptions) {
     this.#writer = writer;
     this.#clock = options.clock;
     this.#maxBatch = options.maxBatch ?? 1000;
@@ -65,13 +66,16 @@ export class ExchangeLog {
   }
 
   static async open(store: Store, options: ExchangeLogOptions): Promise<ExchangeLog> {
-    const writer = await SqliteWorkerWriter.open({
-      path: store.location,
+    const common = {
       origin: options.origin,
       privateKeyPem: options.privateKeyPem,
       integrateEveryMs: options.integrateEveryMs ?? 1000,
       integrateWhenWaiting: 1000,
-    });
+    };
+    const writer =
+      store.url === undefined
+        ? await SqliteWorkerWriter.open({ path: store.location, ...common })
+        : await PgLogWriter.open({ url: store.url, ...common });
     return new ExchangeLog(writer, options);
   }
 
@@ -111,6 +115,11 @@ export class ExchangeLog {
   /** Records committed so far (the sequence number of the last one). */
   get size(): number {
     return this.#writer.head.lastSeq;
+  }
+
+  /** Whether this node runs the log's sequencer now (one node at a time on PostgreSQL). */
+  get sequencerLeader(): boolean {
+    return this.#writer.leader;
   }
 
   /** Records in the latest signed tree. */

@@ -2,7 +2,7 @@
 export { ExchangeLog } from './exchange-log.ts';
 export type { ExchangeLogOptions } from './exchange-log.ts';
 export type { AppendReceipt, ChainHead } from './sequence.ts';
-export type { Statement, UnitResult, WriteUnit } from './sqlite-writer-thread.ts';
+export type { Statement, UnitResult, WriteUnit } from './writer.ts';
 export { recordByExchangeId, recordsAboutPerson, verifyChain } from './reader.ts';
 export type { AccessQuery } from './reader.ts';
 export type { ChainCheck } from './reader.ts';

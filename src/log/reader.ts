@@ -1,7 +1,6 @@
 // Reading the exchange log back: by exchange id, by person, and a chain check over the whole log.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/index.ts';
+import type { Database, StoreReader } from '../store/index.ts';
 import { GENESIS_HASH, type StoredRecord, hashRecord } from './record.ts';
 
 export async function recordByExchangeId(
@@ -59,27 +58,22 @@ export interface AccessQuery {
   readonly limit: number;
 }
 
-const aboutPerson = new WeakMap<DatabaseSync, StatementSync>();
-
 /** Records about a person, newest first, with their canonical text (for offline verification). */
-export function recordsAboutPerson(
-  reader: DatabaseSync,
+export async function recordsAboutPerson(
+  reader: StoreReader,
   insz: string,
   query: AccessQuery,
-): { readonly record: StoredRecord; readonly canonical: string }[] {
-  let statement = aboutPerson.get(reader);
-  if (!statement) {
-    statement = reader.prepare(
-      'SELECT record FROM exchange_log WHERE person = ? AND seq < ? AND at >= ? AND at < ? ORDER BY seq DESC LIMIT ?',
-    );
-    aboutPerson.set(reader, statement);
-  }
-  const rows = statement.all(
-    insz,
-    query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
-    query.from ?? '',
-    query.to ?? '\uffff',
-    query.limit,
+): Promise<{ readonly record: StoredRecord; readonly canonical: string }[]> {
+  const rows = await reader.all<{ record: string }>(
+    'SELECT record FROM exchange_log WHERE person = ? AND seq < ? AND at >= ? AND at < ? ORDER BY seq DESC LIMIT ?',
+    [
+      insz,
+      query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      query.from ?? '',
+      // After every ISO 8601 instant in any collation ('9' follows the digits of every year).
+      query.to ?? '99999',
+      query.limit,
+    ],
   );
   return rows.map((r) => ({
     record: JSON.parse(String(r.record)) as StoredRecord,

@@ -49,10 +49,10 @@ export function logRoutes(deps: LogRouteDeps): FastifyPluginAsyncTypebox {
           response: { 200: Type.String(), 404: Type.Ref('Problem') },
         },
       },
-      (_request, reply) => {
-        const latest = tree.latestCheckpoint();
+      async (_request, reply) => {
+        const latest = await tree.latestCheckpoint();
         if (!latest) throw new Problem('LOG_SIZE_UNKNOWN', 'the log has no checkpoint yet');
-        return reply.type(NOTE).send(tree.cosignedNote(latest));
+        return reply.type(NOTE).send(await tree.cosignedNote(latest));
       },
     );
     app.get(
@@ -71,10 +71,10 @@ export function logRoutes(deps: LogRouteDeps): FastifyPluginAsyncTypebox {
           response: { 200: Type.Array(CheckpointView) },
         },
       },
-      (request) =>
-        tree
-          .checkpoints(request.query.from ?? 0, request.query.limit ?? 100)
-          .map((cp) => ({ ...cp, note: tree.cosignedNote(cp) })),
+      async (request) => {
+        const checkpoints = await tree.checkpoints(request.query.from ?? 0, request.query.limit ?? 100);
+        return Promise.all(checkpoints.map(async (cp) => ({ ...cp, note: await tree.cosignedNote(cp) })));
+      },
     );
     app.get(
       '/public/log/key',
@@ -109,10 +109,10 @@ export function logRoutes(deps: LogRouteDeps): FastifyPluginAsyncTypebox {
           },
         },
       },
-      (request) => {
+      async (request) => {
         const { index, size } = request.query;
-        const proof = tree.inclusionProof(index, size);
-        return { index, size, leafHash: tree.leafHash(index), proof };
+        const proof = await tree.inclusionProof(index, size);
+        return { index, size, leafHash: await tree.leafHash(index), proof };
       },
     );
     app.get(
@@ -128,7 +128,10 @@ export function logRoutes(deps: LogRouteDeps): FastifyPluginAsyncTypebox {
           },
         },
       },
-      (request) => ({ ...request.query, proof: tree.consistencyProof(request.query.from, request.query.to) }),
+      async (request) => ({
+        ...request.query,
+        proof: await tree.consistencyProof(request.query.from, request.query.to),
+      }),
     );
     app.post(
       '/public/log/cosignatures',

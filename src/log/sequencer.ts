@@ -6,6 +6,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import {
+  type AppendResult,
   type CompactRange,
   EMPTY_COMPACT_RANGE,
   appendLeaves,
@@ -33,6 +34,21 @@ export interface Integration {
 
 const encoder = new TextEncoder();
 const KNOWN_LIMIT = 50_000;
+export const SEQUENCER_MAX_BATCH = 10_000;
+
+/** The tree grown by the records' canonical texts, its new nodes, and its signed checkpoint note. */
+export function growTree(
+  range: CompactRange,
+  texts: readonly string[],
+  origin: string,
+  signer: NoteSigner,
+): { readonly result: AppendResult; readonly rootHash: string; readonly note: string } {
+  const leaves = texts.map((text) => leafHash(encoder.encode(text)));
+  const result = appendLeaves(range, leaves);
+  const rootHash = Buffer.from(result.root).toString('base64');
+  const body = formatCheckpoint({ origin, size: result.range.size, rootHash: result.root });
+  return { result, rootHash, note: signNote(body, signer) };
+}
 
 export class Sequencer {
   readonly #db: DatabaseSync;
@@ -51,7 +67,7 @@ export class Sequencer {
     this.#db = db;
     this.#origin = options.origin;
     this.#signer = createNoteSigner(options.origin, createPrivateKey(options.privateKeyPem));
-    this.#maxBatch = options.maxBatch ?? 10_000;
+    this.#maxBatch = options.maxBatch ?? SEQUENCER_MAX_BATCH;
     this.#now = options.now ?? (() => new Date());
     this.#records = db.prepare('SELECT seq, record FROM exchange_log WHERE seq > ? ORDER BY seq LIMIT ?');
     this.#insertNode = db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
@@ -89,11 +105,7 @@ export class Sequencer {
   integrate(): Integration | undefined {
     const texts = this.#known.length > 0 ? this.#known.slice(0, this.#maxBatch) : this.#read();
     if (texts.length === 0) return undefined;
-    const leaves = texts.map((text) => leafHash(encoder.encode(text)));
-    const result = appendLeaves(this.#range, leaves);
-    const rootHash = Buffer.from(result.root).toString('base64');
-    const body = formatCheckpoint({ origin: this.#origin, size: result.range.size, rootHash: result.root });
-    const note = signNote(body, this.#signer);
+    const { result, rootHash, note } = growTree(this.#range, texts, this.#origin, this.#signer);
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       for (const n of result.nodes)

@@ -4,31 +4,18 @@
 // them in order, so the hub never waits for one batch before sending the next.
 import { Worker } from 'node:worker_threads';
 import type { ExchangeRecord } from './record.ts';
-import type { AppendReceipt, ChainHead } from './sequence.ts';
-import type {
-  UnitResult,
-  WriteUnit,
-  WriterReply,
-  WriterRequest,
-  WriterThreadOptions,
-} from './sqlite-writer-thread.ts';
-
-export interface Written {
-  readonly receipts: AppendReceipt[];
-  readonly units: UnitResult[];
-}
+import type { ChainHead } from './sequence.ts';
+import type { WriterReply, WriterRequest, WriterThreadOptions } from './sqlite-writer-thread.ts';
+import type { IntegrationEvents, LogWriter, WriteUnit, Written } from './writer.ts';
 
 interface InFlight {
   readonly resolve: (written: Written) => void;
   readonly reject: (error: Error) => void;
 }
 
-export interface IntegrationEvents {
-  integrated(treeSize: number): void;
-  integrationFailed(message: string): void;
-}
-
-export class SqliteWorkerWriter {
+export class SqliteWorkerWriter implements LogWriter {
+  /** One process owns a SQLite file: its thread always runs the sequencer. */
+  readonly leader = true;
   readonly #worker: Worker;
   #events: IntegrationEvents | undefined;
   readonly #inFlight = new Map<number, InFlight>();

@@ -8,6 +8,7 @@ import { GENESIS_HASH, type ExchangeRecord } from './record.ts';
 import { type ChainHead, sequenceRecords } from './sequence.ts';
 import { Sequencer } from './sequencer.ts';
 import type { Database } from '../store/index.ts';
+import type { Statement, UnitResult, WriteUnit } from './writer.ts';
 
 export interface WriterThreadOptions {
   readonly path: string;
@@ -16,33 +17,6 @@ export interface WriterThreadOptions {
   readonly integrateEveryMs: number;
   readonly integrateWhenWaiting: number;
 }
-
-/** One compiled statement (SQL with `?` placeholders and its parameters). */
-export interface Statement {
-  readonly sql: string;
-  readonly parameters: readonly unknown[];
-}
-
-/**
- * Writes that commit together with log records, in the same transaction (architecture.md §5):
- * e.g. a published change, its deliveries and one log record per delivery. When `unlessExists`
- * finds a row, the unit is skipped and that row answered (idempotent intake).
- */
-export interface WriteUnit {
-  readonly unlessExists?: Statement;
-  readonly statements: readonly Statement[];
-  readonly records: readonly ExchangeRecord[];
-}
-
-export type UnitResult =
-  | { readonly skipped: Record<string, unknown> }
-  /** The unit's statements failed (rolled back alone); the rest of the batch committed. */
-  | { readonly failed: string }
-  | {
-      /** Per statement: the rowid it inserted last, and how many rows it changed. */
-      readonly results: readonly { readonly lastInsertRowid: number; readonly changes: number }[];
-      readonly receipts: readonly { seq: number; hash: string }[];
-    };
 
 export type WriterRequest =
   | {

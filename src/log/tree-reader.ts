@@ -1,7 +1,7 @@
 // Reads the stored Merkle tree and checkpoints: proofs never load the log, only O(log n) stored
-// perfect-subtree hashes (RFC 9162 §2.1.3–2.1.4), through the store's read-only connection.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+// perfect-subtree hashes (RFC 9162 §2.1.3–2.1.4), through the store's hot-path reader.
 import { Problem } from '../kernel/index.ts';
+import type { Dialect, Store, StoreReader } from '../store/index.ts';
 import { consistencyProof, inclusionProof } from './merkle/index.ts';
 
 export interface StoredCheckpoint {
@@ -21,70 +21,74 @@ const CACHED_FROM_LEVEL = 9;
 
 export class LogTree {
   readonly #upperNodes = new Map<string, Uint8Array>();
-  readonly #node: StatementSync;
-  readonly #latest: StatementSync;
-  readonly #atSize: StatementSync;
-  readonly #history: StatementSync;
-  readonly #cosignatures: StatementSync;
+  readonly #reader: StoreReader;
+  readonly #dialect: Dialect;
 
-  constructor(reader: DatabaseSync) {
-    this.#node = reader.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?');
-    this.#latest = reader.prepare(
+  constructor(store: Pick<Store, 'reader' | 'dialect'>) {
+    this.#reader = store.reader;
+    this.#dialect = store.dialect;
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
+    const [row] = await this.#reader.all(
       'SELECT size, root_hash, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1',
+      [],
     );
-    this.#atSize = reader.prepare('SELECT size, root_hash, note, created_at FROM checkpoints WHERE size = ?');
-    this.#history = reader.prepare(
-      'SELECT size, root_hash, note, created_at FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?',
-    );
-    this.#cosignatures = reader.prepare(
-      'SELECT signature_line FROM cosignatures WHERE size = ? ORDER BY witness',
-    );
+    return toCheckpoint(row);
   }
 
-  latestCheckpoint(): StoredCheckpoint | undefined {
-    return toCheckpoint(this.#latest.get());
-  }
-
-  checkpoint(size: number): StoredCheckpoint | undefined {
-    return toCheckpoint(this.#atSize.get(size));
+  async checkpoint(size: number): Promise<StoredCheckpoint | undefined> {
+    const [row] = await this.#reader.all(
+      'SELECT size, root_hash, note, created_at FROM checkpoints WHERE size = ?',
+      [size],
+    );
+    return toCheckpoint(row);
   }
 
   /** Checkpoints of size ≥ `from`, oldest first. */
-  checkpoints(from: number, limit: number): StoredCheckpoint[] {
-    return this.#history.all(from, limit).map((row) => toCheckpoint(row)!);
+  async checkpoints(from: number, limit: number): Promise<StoredCheckpoint[]> {
+    const rows = await this.#reader.all(
+      'SELECT size, root_hash, note, created_at FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?',
+      [from, limit],
+    );
+    return rows.map((row) => toCheckpoint(row)!);
   }
 
   /** The checkpoint's note with every witness cosignature line appended (C2SP signed-note). */
-  cosignedNote(checkpoint: StoredCheckpoint): string {
-    const lines = this.#cosignatures.all(checkpoint.size).map((r) => String(r.signature_line));
+  async cosignedNote(checkpoint: StoredCheckpoint): Promise<string> {
+    const rows = await this.#reader.all(
+      'SELECT signature_line FROM cosignatures WHERE size = ? ORDER BY witness',
+      [checkpoint.size],
+    );
+    const lines = rows.map((r) => String(r.signature_line));
     return lines.length === 0 ? checkpoint.note : checkpoint.note + lines.map((l) => `${l}\n`).join('');
   }
 
   /** The RFC 9162 leaf hash (base64) of the record at 0-based `index` (record seq = index + 1). */
-  leafHash(index: number): string {
-    return Buffer.from(this.#get(0, index)).toString('base64');
+  async leafHash(index: number): Promise<string> {
+    return this.#withNodes((get) => Buffer.from(get(0, index)).toString('base64'));
   }
 
   /** Inclusion proof of leaf `index` in the tree of `size` leaves, as base64 hashes. */
-  inclusionProof(index: number, size: number): string[] {
-    this.#requireCheckpointed(size);
+  async inclusionProof(index: number, size: number): Promise<string[]> {
+    await this.#requireCheckpointed(size);
     if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
       throw new Problem('VALIDATION_FAILED', `index must be from 0 to ${size - 1}`);
     }
-    return inclusionProof(index, size, (level, i) => this.#get(level, i)).map(base64);
+    return this.#withNodes((get) => inclusionProof(index, size, get).map(base64));
   }
 
   /** Consistency proof from the tree of `from` leaves to the tree of `to` leaves. */
-  consistencyProof(from: number, to: number): string[] {
-    this.#requireCheckpointed(to);
+  async consistencyProof(from: number, to: number): Promise<string[]> {
+    await this.#requireCheckpointed(to);
     if (!Number.isSafeInteger(from) || from < 1 || from > to) {
       throw new Problem('VALIDATION_FAILED', `from must be from 1 to ${to}`);
     }
-    return consistencyProof(from, to, (level, i) => this.#get(level, i)).map(base64);
+    return this.#withNodes((get) => consistencyProof(from, to, get).map(base64));
   }
 
-  #requireCheckpointed(size: number): void {
-    const latest = this.latestCheckpoint();
+  async #requireCheckpointed(size: number): Promise<void> {
+    const latest = await this.latestCheckpoint();
     if (!Number.isSafeInteger(size) || size < 1 || !latest || size > latest.size) {
       throw new Problem(
         'LOG_SIZE_UNKNOWN',
@@ -93,15 +97,56 @@ export class LogTree {
     }
   }
 
-  #get(level: number, index: number): Uint8Array {
-    const key = level >= CACHED_FROM_LEVEL ? `${level}/${index}` : undefined;
-    const cached = key === undefined ? undefined : this.#upperNodes.get(key);
-    if (cached) return cached;
-    const row = this.#node.get(level, index);
-    if (!row) throw new Error(`merkle node ${level}/${index} is missing from the store`);
-    const hash = new Uint8Array(Buffer.from(String(row.hash), 'base64'));
-    if (key !== undefined) this.#upperNodes.set(key, hash);
-    return hash;
+  /**
+   * Runs a pure tree computation over stored nodes. Which nodes it reads depends only on sizes and
+   * indexes, never on hash values: a first pass notes the addresses, one round trip fetches them,
+   * a second pass computes.
+   */
+  async #withNodes<T>(compute: (get: (level: number, index: number) => Uint8Array) => T): Promise<T> {
+    const wanted = new Map<string, [number, number]>();
+    const placeholder = new Uint8Array(32);
+    compute((level, index) => {
+      const key = `${level}/${index}`;
+      if (!this.#upperNodes.has(key)) wanted.set(key, [level, index]);
+      return this.#upperNodes.get(key) ?? placeholder;
+    });
+    const fetched = await this.#fetch([...wanted.values()]);
+    return compute((level, index) => {
+      const key = `${level}/${index}`;
+      const hash = this.#upperNodes.get(key) ?? fetched.get(key);
+      if (!hash) throw new Error(`merkle node ${key} is missing from the store`);
+      return hash;
+    });
+  }
+
+  async #fetch(addresses: readonly [number, number][]): Promise<Map<string, Uint8Array>> {
+    const rows: Record<string, unknown>[] = [];
+    if (addresses.length === 0) return new Map();
+    if (this.#dialect === 'postgres') {
+      rows.push(
+        ...(await this.#reader.all(
+          'SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN unnest($1::int[], $2::bigint[]) AS a(level, idx) ON n.level = a.level AND n.idx = a.idx',
+          [addresses.map((a) => a[0]), addresses.map((a) => a[1])],
+        )),
+      );
+    } else {
+      for (const [level, index] of addresses)
+        rows.push(
+          ...(await this.#reader.all('SELECT level, idx, hash FROM merkle_nodes WHERE level = ? AND idx = ?', [
+            level,
+            index,
+          ])),
+        );
+    }
+    const found = new Map<string, Uint8Array>();
+    for (const row of rows) {
+      const level = Number(row.level);
+      const key = `${level}/${Number(row.idx)}`;
+      const hash = new Uint8Array(Buffer.from(String(row.hash), 'base64'));
+      found.set(key, hash);
+      if (level >= CACHED_FROM_LEVEL) this.#upperNodes.set(key, hash);
+    }
+    return found;
   }
 }
 

@@ -59,7 +59,7 @@ export async function acceptCosignature(
   signatureLine: string,
   at: string,
 ): Promise<{ witness: string; cosignedAt: number }> {
-  const checkpoint = tree.checkpoint(size);
+  const checkpoint = await tree.checkpoint(size);
   if (!checkpoint) throw new Problem('LOG_SIZE_UNKNOWN', `no checkpoint of size ${size}`);
   const line = signatureLine.trim();
   const name = /^— (\S+) /.exec(line)?.[1];

@@ -267,7 +267,7 @@ export class ChangeOutbox {
     }
     // The person's registrations as the directory holds them now (committed): they say whether
     // the caller may publish this change, and who receives it.
-    const registrations = this.#personRegistrations.all({ insz }).map((r) => ({
+    const registrations = (await this.#personRegistrations.all({ insz })).map((r) => ({
       id: r.id,
       institutionId: r.institution_id,
       sector: r.sector,

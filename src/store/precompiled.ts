@@ -1,8 +1,8 @@
 // Compiles a Kysely query once and runs it with new parameter values, skipping the query builder
 // and compiler on hot paths (measured: about twice the throughput of building the query each time).
 // The same builder code compiles for every dialect, so the hot path stays portable.
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { Compilable, Kysely } from 'kysely';
+import type { StoreReader } from './reader.ts';
 import type { Database } from './schema.ts';
 
 const SLOT = '\u0000slot:';
@@ -30,17 +30,16 @@ export function precompile<Row>(query: Compilable<Row>): Precompiled<Row> {
   };
 }
 
-/** A read-only query run synchronously on the store's reader connection (see Store.reader). */
+/** A read-only query run on the store's hot-path reader (see Store.reader). */
 export interface PrecompiledRead<Row> {
-  all(values: object): Row[];
+  all(values: object): Promise<Row[]>;
 }
 
-export function precompileRead<Row>(query: Compilable<Row>, reader: DatabaseSync): PrecompiledRead<Row> {
+export function precompileRead<Row>(query: Compilable<Row>, reader: StoreReader): PrecompiledRead<Row> {
   const compiled = query.compile();
   const names = slotNames(compiled.parameters);
-  const statement = reader.prepare(compiled.sql);
   return {
-    all: (values) => statement.all(...(fill(compiled.parameters, names, values) as SQLInputValue[])) as Row[],
+    all: (values) => reader.all<Row>(compiled.sql, fill(compiled.parameters, names, values)),
   };
 }
 

@@ -182,7 +182,9 @@ describe('REGISTER', () => {
     assert.equal((await register('cpasLiege', person)).status, 201);
     assertProblem(await register('cpasLiege', { ...person, insz: NOBODY }), 404, 'PERSON_UNKNOWN');
     assert.equal(th.hub.log.size, sizeBefore + 2);
-    const records = recordsAboutPerson(th.hub.store.reader, person.insz, { limit: 50 }).map((e) => e.record);
+    const records = (await recordsAboutPerson(th.hub.store.reader, person.insz, { limit: 50 })).map(
+      (e) => e.record,
+    );
     const check = records.find(
       (r) => r.kind === 'identity-check' && r.caller === kboOf(th.demo, 'cpasLiege'),
     );
@@ -191,7 +193,9 @@ describe('REGISTER', () => {
     assert.deepEqual(check.providers, [kboOf(th.demo, 'nr')]);
     assert.deepEqual([check.code, check.outcome, check.decision], [null, 'forwarded', 'permit']);
     assert.deepEqual(check.fields, ['lastName', 'birthDate', 'identityCardNumber']);
-    const [unknown] = recordsAboutPerson(th.hub.store.reader, NOBODY, { limit: 1 }).map((e) => e.record);
+    const [unknown] = (await recordsAboutPerson(th.hub.store.reader, NOBODY, { limit: 1 })).map(
+      (e) => e.record,
+    );
     assert.deepEqual(
       [unknown?.kind, unknown?.code, unknown?.outcome],
       ['identity-check', 'PERSON_UNKNOWN', 'failed'],

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import type { Hub } from '../../src/hub.ts';
 import type { StoredCheckpoint } from '../../src/log/index.ts';
+import type { StoreReader } from '../../src/store/index.ts';
 import type { CallOptions, TestHub } from '../helpers/test-hub.ts';
 
 export const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -30,8 +31,8 @@ export async function waitFor<T>(
 export function waitForTree(hub: Hub, timeoutMs = 5_000): Promise<StoredCheckpoint> {
   return waitFor(
     `the signed tree to reach ${hub.log.size} records`,
-    () => {
-      const latest = hub.tree.latestCheckpoint();
+    async () => {
+      const latest = await hub.tree.latestCheckpoint();
       return latest?.size === hub.log.size && hub.log.treeSize === hub.log.size ? latest : undefined;
     },
     timeoutMs,
@@ -57,11 +58,10 @@ export async function exchanges(th: TestHub, count: number): Promise<string[]> {
 }
 
 /** The stored canonical text of every record, leaf index i at position i. */
-export function recordTexts(db: DatabaseSync): string[] {
-  return db
-    .prepare('SELECT record FROM exchange_log ORDER BY seq')
-    .all()
-    .map((row) => String(row.record));
+export async function recordTexts(db: DatabaseSync | StoreReader): Promise<string[]> {
+  const sql = 'SELECT record FROM exchange_log ORDER BY seq';
+  const rows = db instanceof DatabaseSync ? db.prepare(sql).all() : await db.all(sql, []);
+  return rows.map((row) => String(row.record));
 }
 
 export const b64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));

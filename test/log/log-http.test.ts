@@ -121,7 +121,7 @@ describe('signed checkpoints', () => {
 
 describe('proofs', () => {
   test('inclusion proofs verify for every index at every checkpoint size; leaves hash the stored records', async () => {
-    const records = recordTexts(th.hub.store.reader);
+    const records = await recordTexts(th.hub.store.reader);
     const jobs = history.flatMap((cp) =>
       Array.from({ length: cp.size }, (_, index) => async () => {
         const { status, body } = await th.call<{

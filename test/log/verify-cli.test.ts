@@ -7,6 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import type { AccessEntryProof, LogVerdict, StoredRecord } from '../../src/log/index.ts';
 import { encodeRecord, hashRecord, verifierKeyString } from '../../src/log/index.ts';
@@ -46,15 +47,15 @@ before(async () => {
     }
     vkey = (await th.call<{ verifierKey: string }>('GET', '/public/log/key')).body.verifierKey;
     assert.equal(vkey, th.hub.logKey.verifierKey);
-    const latest = th.hub.tree.latestCheckpoint()!;
+    const latest = (await th.hub.tree.latestCheckpoint())!;
     const logIndex = latest.size - 4;
     entry = {
-      record: recordTexts(th.hub.store.reader)[logIndex]!,
+      record: (await recordTexts(th.hub.store.reader))[logIndex]!,
       logIndex,
       proof: {
         checkpoint: { size: latest.size, rootHash: latest.rootHash, note: latest.note },
-        leafHash: th.hub.tree.leafHash(logIndex),
-        inclusion: th.hub.tree.inclusionProof(logIndex, latest.size),
+        leafHash: await th.hub.tree.leafHash(logIndex),
+        inclusion: await th.hub.tree.inclusionProof(logIndex, latest.size),
       },
     };
   } finally {
@@ -62,8 +63,10 @@ before(async () => {
   }
   pristine = join(work, 'pristine.db');
   copyDatabase(th.hub.config.databasePath, pristine);
+  const copy = new DatabaseSync(pristine, { readOnly: true });
+  records = await recordTexts(copy);
+  copy.close();
   editDatabase(pristine, (db) => {
-    records = recordTexts(db);
     checkpointSizes = db
       .prepare('SELECT size FROM checkpoints ORDER BY size')
       .all()

@@ -1,0 +1,112 @@
+// Hot-path reads without the query builder, on either engine (see Store.reader).
+import { createHash } from 'node:crypto';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import pg from 'pg';
+
+export interface StoreReader {
+  /**
+   * The rows of one read-only statement. Placeholders are `?` (written by hand) or the store's own
+   * dialect (compiled by Kysely for this store: `$1` on PostgreSQL).
+   */
+  all<Row = Record<string, unknown>>(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
+}
+
+const CACHE_LIMIT = 500;
+
+/** SQLite: prepared statements on the read-only connection, run synchronously. */
+export class SqliteReader implements StoreReader {
+  readonly #connection: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(connection: DatabaseSync) {
+    this.#connection = connection;
+  }
+
+  all<Row>(sql: string, parameters: readonly unknown[]): Promise<Row[]> {
+    try {
+      return Promise.resolve(this.#prepared(sql).all(...(parameters as SQLInputValue[])) as Row[]);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#connection.close();
+  }
+
+  #prepared(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      if (this.#statements.size >= CACHE_LIMIT) this.#statements.clear();
+      statement = this.#connection.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * PostgreSQL: named prepared statements (parsed and planned once per pooled connection). The
+ * name is a hash of the text, so every node and connection agrees on it.
+ */
+export class PgReader implements StoreReader {
+  readonly #pool: pg.Pool;
+  readonly #named = new Map<string, { readonly name: string; readonly text: string }>();
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async all<Row>(sql: string, parameters: readonly unknown[]): Promise<Row[]> {
+    const result = await this.#pool.query({ ...namedStatement(this.#named, sql), values: [...parameters] });
+    return result.rows as Row[];
+  }
+}
+
+/** The statement's name and its text with `?` turned into `$n` (when it has no `$1` already). */
+export function namedStatement(
+  cache: Map<string, { readonly name: string; readonly text: string }>,
+  sql: string,
+): { readonly name: string; readonly text: string } {
+  let entry = cache.get(sql);
+  if (!entry) {
+    let n = 0;
+    const text = sql.includes('$1') ? sql : sql.replace(/\?/g, () => `$${++n}`);
+    entry = { name: `cr_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+    cache.set(sql, entry);
+  }
+  return entry;
+}
+
+// int8 (count(*), bigint keys and sizes) arrives as a string by default. Every one we store fits a
+// double; a value that does not is refused, not rounded. numeric (sum()) likewise.
+function safeNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) && !Number.isFinite(value))
+    throw new Error(`PostgreSQL returned ${text}, which does not fit a JavaScript number`);
+  if (Number.isInteger(value) && !Number.isSafeInteger(value))
+    throw new Error(`PostgreSQL returned ${text}, beyond the largest safe integer`);
+  return value;
+}
+pg.types.setTypeParser(pg.types.builtins.INT8, safeNumber);
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, safeNumber);
+
+export function openPgPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'crossroads' });
+  // An idle pooled connection that the server ends (restart, failover) is replaced on next use;
+  // without a listener the 'error' event would crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
