@@ -7,6 +7,10 @@ export interface HubConfig {
   readonly port: number;
   readonly dataDir: string;
   readonly databasePath: string;
+  /** A postgres:// URL: the hub's store is that PostgreSQL database (databasePath is then unused). */
+  readonly databaseUrl: string | undefined;
+  /** Connections in the PostgreSQL pool of each hub node. */
+  readonly databasePoolSize: number;
   readonly sourceTimeoutMs: number;
   readonly identityService: string;
   readonly logLevel: string | false;
@@ -93,6 +97,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
     port: integer(env, 'CROSSROADS_PORT', 3000, 0, 65_535),
     dataDir,
     databasePath: resolve(env.CROSSROADS_DB ?? `${dataDir}/crossroads.db`),
+    databaseUrl: databaseUrl(env.CROSSROADS_DATABASE_URL),
+    databasePoolSize: integer(env, 'CROSSROADS_DATABASE_POOL_SIZE', 10, 1, 1_000),
     sourceTimeoutMs: integer(env, 'CROSSROADS_SOURCE_TIMEOUT_MS', 5_000, 50, 120_000),
     identityService: env.CROSSROADS_IDENTITY_SERVICE ?? 'nr.identity',
     logLevel: logLevel === 'silent' ? false : logLevel,
@@ -208,4 +214,23 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
   }
   return value;
+}
+
+function databaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^postgres(ql)?:\/\/[^\s]+$/i.test(value)) {
+    throw new ConfigError(
+      'CROSSROADS_DATABASE_URL',
+      'a postgres:// connection URL',
+      value.replace(/:[^:@/]*@/, ':***@'),
+    );
+  }
+  return value;
+}
+
+/** How to open the hub's store from its configuration (PostgreSQL when a URL is set). */
+export function storeOptions(config: Pick<HubConfig, 'databasePath' | 'databaseUrl' | 'databasePoolSize'>) {
+  return config.databaseUrl === undefined
+    ? { path: config.databasePath }
+    : { url: config.databaseUrl, poolSize: config.databasePoolSize };
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AuthorisationRegister, authorisationRoutes } from './authz/index.ts';
 import { citizenRoutes } from './citizen/index.ts';
-import type { HubConfig } from './config.ts';
+import { type HubConfig, storeOptions } from './config.ts';
 import { PersonsDirectory, RegistryIdentitySource, directoryRoutes } from './directory/index.ts';
 import { generatePeople } from './demo/index.ts';
 import { Broker, exchangeRoutes } from './exchange/index.ts';
@@ -11,7 +11,7 @@ import { type Clock, systemClock } from './kernel/index.ts';
 import { ExchangeLog, LogTree, type LogSigningKey, loadOrCreateSigningKey, logRoutes } from './log/index.ts';
 import { ChangePush, changeRoutes, loadOrCreateDeliveryKey } from './mutations/index.ts';
 import { NetworkRegistry, SourceClient, networkRoutes } from './network/index.ts';
-import { type Store, openStore, pendingMigrations } from './store/index.ts';
+import { type Store, listenForCacheChanges, openStore, pendingMigrations } from './store/index.ts';
 
 export const VERSION = '0.1.0';
 
@@ -47,7 +47,7 @@ export async function createHub(config: HubConfig, clock: Clock = systemClock): 
 }
 
 async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<void>)[]): Promise<Hub> {
-  const store = await openStore({ path: config.databasePath });
+  const store = await openStore(storeOptions(config));
   opened.push(() => store.close());
   const registry = await NetworkRegistry.load(store.db, clock);
   const authorisations = await AuthorisationRegister.load(store.db, registry, clock);
@@ -106,6 +106,22 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     onInternalError: (error) => faults.report(error),
   });
   opened.push(() => changes.close());
+
+  // Several nodes on one PostgreSQL database: what another node changes reaches this one's caches.
+  const cacheListener = await listenForCacheChanges(
+    store,
+    {
+      institutions: () => registry.reload(),
+      capacities: () => registry.reload(),
+      services: () => registry.reload(),
+      credentials: () => registry.reload(),
+      authorisations: () => authorisations.reload(),
+      subscriptions: () => changes.subscriptions.reload(),
+      delivery_settings: () => changes.subscriptions.reload(),
+    },
+    (error) => faults.report(error),
+  );
+  opened.push(() => cacheListener.close());
 
   const operations: OperationsSources = {
     readiness: async () => {
@@ -187,6 +203,7 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     close: () =>
       (closed ??= (async () => {
         await app.close();
+        await cacheListener.close();
         await changes.close();
         await log.close();
         await sources.close();

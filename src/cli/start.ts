@@ -23,7 +23,7 @@ export async function runStartCommand(options: { demo: boolean }): Promise<numbe
       });
       printDemo(demo, join(config.dataDir, 'demo.json'));
     } else {
-      console.log(`Crossroads hub listening on ${url} (database ${config.databasePath})`);
+      console.log(`Crossroads hub listening on ${url} (database ${hub.store.location})`);
     }
   } catch (error) {
     await demo?.close();

@@ -1,5 +1,7 @@
 // Change push, assembled: intake and outbox, subscriptions, the relay and the push channel
 // (in-process workers, or NATS JetStream when CROSSROADS_NATS_URL is set).
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { AuthorisationRegister } from '../authz/index.ts';
 import { type Clock, today } from '../kernel/index.ts';
 import type { ExchangeLog } from '../log/index.ts';
@@ -33,6 +35,10 @@ export interface ChangePushOptions {
   readonly natsStream?: string;
   readonly natsAckWaitMs?: number;
   readonly onInternalError: (error: unknown) => void;
+  /** This hub node's name (default: host, process id and a random suffix). */
+  readonly node?: string;
+  /** How long a node's claim on a push delivery lasts without renewal (another node then takes it). */
+  readonly claimMs?: number;
 }
 
 export class ChangePush {
@@ -58,14 +64,22 @@ export class ChangePush {
     this.key = options.key;
     this.#channel = channel;
     this.#options = options;
-    this.outbox = new ChangeOutbox({ ...options, subscriptions });
-    this.relay = new ChangeRelay({ ledger, channel, onError: options.onInternalError });
+    this.outbox = new ChangeOutbox({ ...options, subscriptions, claim: () => ledger.freshClaim() });
+    this.relay = new ChangeRelay({
+      ledger,
+      channel,
+      onError: options.onInternalError,
+      singleNode: options.store.dialect === 'sqlite',
+    });
     this.outbox.onAccepted((push) => this.relay.handOver(push));
   }
 
   static async open(options: ChangePushOptions): Promise<ChangePush> {
     const subscriptions = await SubscriptionBook.load(options.store.db, options.registry, options.clock);
-    const ledger = new DeliveryLedger(options.store, options.log, () => options.clock.now().toISOString());
+    const ledger = new DeliveryLedger(options.store, options.log, () => options.clock.now().toISOString(), {
+      node: options.node ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      ms: options.claimMs ?? 30_000,
+    });
     const workers = new PushWorkers({
       ledger,
       settings: (id) => subscriptions.settings(id),
@@ -144,6 +158,8 @@ export class ChangePush {
   async close(): Promise<void> {
     await this.relay.stop();
     await this.#channel.close();
+    // What is still pending (a retry not yet due) goes to another node at once.
+    await this.relay.release().catch(this.#options.onInternalError);
   }
 }
 

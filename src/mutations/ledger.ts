@@ -47,15 +47,32 @@ export interface DeadDelivery {
   readonly createdAt: string;
 }
 
+/**
+ * Which hub node works on a push delivery: the one whose claim has not expired. A node claims the
+ * deliveries it accepts, renews its claims while it runs, lets them go when it stops, and takes
+ * over those whose claim expired (a node that died) — FOR UPDATE SKIP LOCKED on PostgreSQL, so two
+ * nodes never take the same rows.
+ */
+export interface ClaimOptions {
+  /** This node's name (unique per running process). */
+  readonly node: string;
+  /** How long a claim lasts without renewal. */
+  readonly ms: number;
+}
+
 export class DeliveryLedger {
   readonly #db: Kysely<Database>;
+  readonly #dialect: Store['dialect'];
+  readonly claim: ClaimOptions;
   #settleQueue: { settled: Settled; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #settleScheduled = false;
   readonly #now: () => string;
   readonly #writer: Pick<ExchangeLog, 'commit'>;
 
-  constructor(store: Store, writer: Pick<ExchangeLog, 'commit'>, now: () => string) {
+  constructor(store: Store, writer: Pick<ExchangeLog, 'commit'>, now: () => string, claim: ClaimOptions) {
     this.#db = store.db;
+    this.#dialect = store.dialect;
+    this.claim = claim;
     this.#writer = writer;
     this.#now = now;
   }
@@ -69,18 +86,74 @@ export class DeliveryLedger {
     return result.results.map((r) => r.changes);
   }
 
-  /** Pending push deliveries, in order, after `afterSeq`. */
+  /** Pending push deliveries this node holds, in order, after `afterSeq`. */
   async pendingPush(afterSeq: number, limit: number, recipientId?: string): Promise<OutgoingDelivery[]> {
     let query = this.#db
       .selectFrom('deliveries')
       .select(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
       .where('status', '=', 'pending')
       .where('mode', '=', 'push')
+      .where('claimed_by', '=', this.claim.node)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
       .limit(limit);
     if (recipientId !== undefined) query = query.where('recipient_id', '=', recipientId);
     return (await query.execute()).map(outgoing);
+  }
+
+  /** A claim by this node from now, for rows it writes. */
+  freshClaim(): { claimed_by: string; claim_expires: string } {
+    return {
+      claimed_by: this.claim.node,
+      claim_expires: new Date(Date.parse(this.#now()) + this.claim.ms).toISOString(),
+    };
+  }
+
+  /**
+   * Takes pending push deliveries nobody holds (never claimed, claim expired, or — `all` — held by
+   * any other node: on SQLite only one process runs). Answers them in order.
+   */
+  async claimUnheld(limit: number, all = false): Promise<OutgoingDelivery[]> {
+    let candidates = this.#db
+      .selectFrom('deliveries')
+      .select('seq')
+      .where('status', '=', 'pending')
+      .where('mode', '=', 'push')
+      .where((eb) =>
+        all
+          ? eb.or([eb('claimed_by', 'is', null), eb('claimed_by', '!=', this.claim.node)])
+          : eb.or([eb('claim_expires', 'is', null), eb('claim_expires', '<', this.#now())]),
+      )
+      .orderBy('seq')
+      .limit(limit);
+    if (this.#dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+    const rows = await this.#db
+      .updateTable('deliveries')
+      .set(this.freshClaim())
+      .where('seq', 'in', candidates)
+      .returning(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
+      .execute();
+    return rows.sort((a, b) => a.seq - b.seq).map(outgoing);
+  }
+
+  /** Keeps this node's claims on the deliveries it still works on. */
+  async renewClaims(): Promise<void> {
+    await this.#db
+      .updateTable('deliveries')
+      .set({ claim_expires: this.freshClaim().claim_expires })
+      .where('claimed_by', '=', this.claim.node)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
+  /** Lets another node take what this one still holds (it is stopping). */
+  async releaseClaims(): Promise<void> {
+    await this.#db
+      .updateTable('deliveries')
+      .set({ claimed_by: null, claim_expires: null })
+      .where('claimed_by', '=', this.claim.node)
+      .where('status', '=', 'pending')
+      .execute();
   }
 
   /**
@@ -192,7 +265,7 @@ export class DeliveryLedger {
     await this.#write([
       this.#db
         .updateTable('deliveries')
-        .set(movedTo(mode))
+        .set({ ...movedTo(mode), ...this.freshClaim() })
         .where('recipient_id', '=', recipientId)
         .where('status', 'in', ['pending', 'dead'])
         .where('mode', '!=', mode)
@@ -204,7 +277,7 @@ export class DeliveryLedger {
   async switchMode(trx: Kysely<Database>, recipientId: string, mode: DeliveryMode): Promise<void> {
     await trx
       .updateTable('deliveries')
-      .set(movedTo(mode))
+      .set({ ...movedTo(mode), ...this.freshClaim() })
       .where('recipient_id', '=', recipientId)
       .where('status', 'in', ['pending', 'dead'])
       .where('mode', '!=', mode)
@@ -253,7 +326,7 @@ export class DeliveryLedger {
       if (found.length === 0) return { replayed: 0, push: [] };
       await trx
         .updateTable('deliveries')
-        .set({ status: 'pending', attempts: 0, last_error: null })
+        .set({ status: 'pending', attempts: 0, last_error: null, ...this.freshClaim() })
         .where('id', 'in', found)
         .execute();
       await trx

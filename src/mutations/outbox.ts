@@ -110,6 +110,8 @@ const DELIVERY_COLUMNS = [
   'last_error',
   'created_at',
   'delivered_at',
+  'claimed_by',
+  'claim_expires',
 ] as const satisfies readonly (keyof NewDelivery)[];
 
 /** What a change's deliveries and log records are built from. */
@@ -214,6 +216,8 @@ export interface OutboxOptions {
   readonly graceDays: number;
   /** The CloudEvents `source` attribute of every event this hub sends. */
   readonly eventSource: string;
+  /** This node's claim on the deliveries it writes (DeliveryLedger.freshClaim). */
+  readonly claim: () => { claimed_by: string; claim_expires: string };
 }
 
 export class ChangeOutbox {
@@ -248,7 +252,8 @@ export class ChangeOutbox {
       db.insertInto('changes').values(slots<NewChange>(CHANGE_COLUMNS)),
     );
     this.#insertDelivery = precompileStatement(
-      db.insertInto('deliveries').values(slots<NewDelivery>(DELIVERY_COLUMNS)),
+      // The key the database gave it (PostgreSQL has no rowid to answer instead).
+      db.insertInto('deliveries').values(slots<NewDelivery>(DELIVERY_COLUMNS)).returning('seq'),
     );
   }
 
@@ -407,6 +412,8 @@ export class ChangeOutbox {
       last_error: null,
       created_at: change.now,
       delivered_at: null,
+      // The node that accepted the change sends it (another takes over if this one dies).
+      ...this.#options.claim(),
     };
   }
 

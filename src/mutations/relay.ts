@@ -21,6 +21,8 @@ export interface RelayOptions {
   /** First wait before handing over again after a failure (doubles up to 30 s). */
   readonly retryMs?: number;
   readonly onError: (error: unknown) => void;
+  /** SQLite: this is the only process, so every claim a stopped one left is void at start. */
+  readonly singleNode?: boolean;
 }
 
 export class ChangeRelay {
@@ -33,21 +35,45 @@ export class ChangeRelay {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryMs: number;
   #stopped = false;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
 
   constructor(options: RelayOptions) {
     this.#options = options;
     this.#retryMs = options.retryMs ?? 500;
   }
 
-  /** Hands over the push deliveries a previous process left pending. */
+  /**
+   * Hands over the push deliveries a previous process left pending, then keeps this node's claims
+   * alive and takes over, every third of a claim's life, what a node that died left behind.
+   */
   async start(): Promise<void> {
     // Over JetStream a copy still in the stream is dropped as a duplicate within its window; the
     // stream redelivers the one the stopped process held once its ack wait runs out.
-    for (let after = 0; ;) {
-      const page = await this.#options.ledger.pendingPush(after, 5_000);
+    await this.#takeUnheld(this.#options.singleNode === true);
+    const every = Math.max(50, Math.floor(this.#options.ledger.claim.ms / 3));
+    this.#sweepTimer = setInterval(() => {
+      this.#sweeping ??= this.#sweep().finally(() => (this.#sweeping = undefined));
+    }, every);
+    this.#sweepTimer.unref();
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      await this.#options.ledger.renewClaims();
+      await this.#takeUnheld(false);
+    } catch (error) {
+      this.#options.onError(error);
+    }
+  }
+
+  async #takeUnheld(all: boolean): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      const page = await this.#options.ledger.claimUnheld(5_000, all);
       if (page.length === 0) return;
-      await this.#options.channel.enqueue(page);
-      after = page.at(-1)!.seq;
+      this.handOver(page);
+      await this.#chain;
     }
   }
 
@@ -62,10 +88,17 @@ export class ChangeRelay {
     if (start) this.#chain = this.#chain.then(() => this.#enqueue(this.#waiting.splice(0)));
   }
 
+  /** Stops handing over; `release` (once the workers stopped) lets another node take what is left. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#sweepTimer);
+    await this.#sweeping;
     await this.#chain;
+  }
+
+  async release(): Promise<void> {
+    await this.#options.ledger.releaseClaims();
   }
 
   async #enqueue(deliveries: readonly OutgoingDelivery[]): Promise<void> {

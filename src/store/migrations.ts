@@ -314,6 +314,42 @@ const directoryImports: Migration = {
   },
 };
 
+/** Tables whose rows every hub node holds in memory (registry, authorisations, subscriptions). */
+export const CACHED_TABLES = [
+  'institutions',
+  'capacities',
+  'services',
+  'credentials',
+  'authorisations',
+  'subscriptions',
+  'delivery_settings',
+] as const;
+
+/** The PostgreSQL channel that tells every node which cached table changed. */
+export const CACHE_CHANNEL = 'crossroads_cache';
+
+const severalNodes: Migration = {
+  async up(db: Kysely<unknown>) {
+    // A push delivery is worked on by one node at a time: the one whose claim has not expired.
+    await db.schema.alterTable('deliveries').addColumn('claimed_by', 'text').execute();
+    await db.schema.alterTable('deliveries').addColumn('claim_expires', 'text').execute();
+    if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+    // Every committed change to a cached table is announced (NOTIFY is sent at commit), whoever
+    // wrote it: the node, another node, an operator in psql.
+    await sql`
+      CREATE FUNCTION crossroads_notify_cache() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify(${sql.lit(CACHE_CHANNEL)}, TG_TABLE_NAME);
+        RETURN NULL;
+      END $$`.execute(db);
+    for (const table of CACHED_TABLES)
+      await sql`
+        CREATE TRIGGER ${sql.id(`${table}_notify_cache`)}
+        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${sql.table(table)}
+        FOR EACH STATEMENT EXECUTE FUNCTION crossroads_notify_cache()`.execute(db);
+  },
+};
+
 /**
  * A `seq` key the database numbers itself: SQLite's rowid (an `integer primary key`), a bigint
  * identity on PostgreSQL.
@@ -331,6 +367,7 @@ export const migrations: Record<string, Migration> = {
   '0002_merkle_log_and_citizens': merkleLogAndCitizens,
   '0003_change_push': changePush,
   '0004_directory_imports': directoryImports,
+  '0005_several_nodes': severalNodes,
 };
 
 export const migrationProvider: MigrationProvider = {

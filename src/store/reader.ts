@@ -1,6 +1,6 @@
 // Hot-path reads without the query builder, on either engine (see Store.reader).
 import { createHash } from 'node:crypto';
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import pg from 'pg';
 
 export interface StoreReader {
@@ -98,6 +98,44 @@ export function openPgPool(url: string, max: number): pg.Pool {
   // without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/** A reader of its own for a tool that only looks (e.g. `crossroads log verify`); close() ends it. */
+export interface ReadOnlyReader extends StoreReader {
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a store's database for reading only, without migrating or writing anything: the SQLite
+ * file read-only, or a one-connection PostgreSQL pool whose transactions are read-only.
+ */
+export function openReadOnlyReader(
+  target: { readonly path: string } | { readonly url: string },
+): ReadOnlyReader {
+  if ('url' in target) {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: 1,
+      application_name: 'crossroads',
+      options: '-c default_transaction_read_only=on',
+    });
+    pool.on('error', () => undefined);
+    const reader = new PgReader(pool);
+    return {
+      location: redactUrl(target.url),
+      all: <Row>(sql: string, parameters: readonly unknown[]) => reader.all<Row>(sql, parameters),
+      close: () => pool.end(),
+    };
+  }
+  const connection = new DatabaseSync(target.path, { readOnly: true });
+  connection.exec('PRAGMA busy_timeout = 5000');
+  const reader = new SqliteReader(connection);
+  return {
+    location: target.path,
+    all: <Row>(sql: string, parameters: readonly unknown[]) => reader.all<Row>(sql, parameters),
+    close: () => Promise.resolve(reader.close()),
+  };
 }
 
 /** The URL without its password, for messages and logs. */

@@ -228,6 +228,9 @@ export interface DeliveryTable {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
+  /** The hub node working on this push delivery, until claim_expires (ISO 8601). */
+  claimed_by: string | null;
+  claim_expires: string | null;
 }
 
 /** One bulk load of a file into the persons directory (`crossroads directory import`). */

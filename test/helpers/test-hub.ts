@@ -12,6 +12,7 @@ import type { ExchangeAnswer } from '../../src/exchange/index.ts';
 import { type Hub, createHub } from '../../src/hub.ts';
 import type { Clock } from '../../src/kernel/index.ts';
 import { type StoredRecord, recordByExchangeId } from '../../src/log/index.ts';
+import { databaseFor, dropTestDatabase } from './engine.ts';
 
 export interface CallOptions {
   readonly token?: string;
@@ -89,9 +90,12 @@ export interface TestHubOptions {
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'crossroads-test-'));
   mkdirSync(dataDir, { recursive: true });
-  const removeDataDir = () => {
-    if (options.dataDir === undefined && !options.keepDataDir)
+  const databaseUrl = await databaseFor(dataDir);
+  const removeDataDir = async () => {
+    if (options.dataDir === undefined && !options.keepDataDir) {
       rmSync(dataDir, { recursive: true, force: true });
+      if (databaseUrl) await dropTestDatabase(databaseUrl);
+    }
   };
   const config = readConfig(
     {
@@ -101,6 +105,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       CROSSROADS_SOURCE_TIMEOUT_MS: String(TEST_SOURCE_TIMEOUT_MS),
       // The demo login page offers the same people the demo network holds.
       CROSSROADS_DEMO_PEOPLE: String(Math.max(10, options.people ?? 120)),
+      ...(databaseUrl ? { CROSSROADS_DATABASE_URL: databaseUrl } : {}),
       ...options.env,
     },
     { demo: options.demo ?? true },
@@ -126,13 +131,13 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       close: async () => {
         await hub.close();
         await started.close();
-        removeDataDir();
+        await removeDataDir();
       },
     };
   } catch (error) {
     await demo?.close();
     await hub.close();
-    removeDataDir();
+    await removeDataDir();
     throw error;
   }
 }

@@ -14,6 +14,7 @@ import {
   operatorToken,
   startTestHub,
 } from '../helpers/test-hub.ts';
+import { sql } from 'kysely';
 import { b64, editDatabase, permitted, waitFor, waitForTree } from './log-helpers.ts';
 
 const WINDOW_MS = 60_000;
@@ -103,18 +104,28 @@ describe('fail closed when the sequencer is paused', () => {
 });
 
 describe('fail closed when the sequencer cannot sign', () => {
-  const failSigning = (on: boolean) =>
-    editDatabase(th.hub.store.location, (db) =>
-      db.exec(
-        on
-          ? "CREATE TRIGGER test_no_checkpoints BEFORE INSERT ON checkpoints BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-          : 'DROP TRIGGER test_no_checkpoints',
-      ),
-    );
+  const failSigning = async (on: boolean) => {
+    if (th.hub.store.dialect === 'sqlite')
+      return editDatabase(th.hub.store.location, (db) =>
+        db.exec(
+          on
+            ? "CREATE TRIGGER test_no_checkpoints BEFORE INSERT ON checkpoints BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            : 'DROP TRIGGER test_no_checkpoints',
+        ),
+      );
+    if (on) {
+      await sql`CREATE OR REPLACE FUNCTION test_no_checkpoints() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'disk says no'; END $$`.execute(th.hub.store.db);
+      await sql`CREATE TRIGGER test_no_checkpoints BEFORE INSERT ON checkpoints
+        FOR EACH ROW EXECUTE FUNCTION test_no_checkpoints()`.execute(th.hub.store.db);
+    } else {
+      await sql`DROP TRIGGER test_no_checkpoints ON checkpoints`.execute(th.hub.store.db);
+    }
+  };
 
   test('while checkpoints cannot be stored, the operator sees why; past the window exchanges are refused', async () => {
     await waitForTree(th.hub);
-    failSigning(true);
+    await failSigning(true);
     const before = th.hub.log.treeSize;
     await expectForwarded(th, permitted(th));
     const failing = await waitFor('the sequencer to report its failure', async () => {
@@ -130,7 +141,7 @@ describe('fail closed when the sequencer cannot sign', () => {
   });
 
   test('once checkpoints can be stored again, exchanges are forwarded within 2.5 s', async () => {
-    failSigning(false);
+    await failSigning(false);
     await expectRecovery();
     assert.equal((await status()).integrationError, null);
     await waitForTree(th.hub);

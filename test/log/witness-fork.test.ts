@@ -4,11 +4,12 @@
 // changed log key.
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openNote, parseVerifierKey, verifierKeyString } from '../../src/log/index.ts';
+import { copyDataDir } from '../helpers/engine.ts';
 import { type TestHub, operatorToken, startTestHub } from '../helpers/test-hub.ts';
 import { cliJson, exchanges, runCli, waitForTree } from './log-helpers.ts';
 
@@ -116,7 +117,7 @@ describe('a witness of one honest hub', () => {
     assert.equal(parsed(state()).size, latest.size);
     // The fork point: every copy below shares these records, key and cosignatures.
     await stop(a);
-    for (const copy of ['b', 'shrunk', 'rekeyed']) cpSync(dir('a'), dir(copy), { recursive: true });
+    for (const copy of ['b', 'shrunk', 'rekeyed']) await copyDataDir(dir('a'), dir(copy));
     rmSync(join(dir('rekeyed'), 'log-signing-key.pem'));
   });
 });
