@@ -11,7 +11,7 @@ const USAGE = `usage: crossroads <command>
 
   start [--demo]          run the hub (with --demo: the demo network on embedded SQLite)
   id <number>             check an INSZ, BIS or KBO number; prints JSON, exits 1 when invalid
-  log verify [--db PATH] [--vkey KEY]
+  log verify [--db PATH|URL] [--vkey KEY]
                           recompute the whole log (records, tree, checkpoints); exit 1 at the first fault
   log verify-proof FILE   check one entry of /me/accesses offline (inclusion proof + signed checkpoint)
   witness --hub URL --key FILE [--name NAME] [--state FILE]

@@ -132,11 +132,14 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
         }),
         (error: unknown) => ({ ok: false, detail: `database unreachable: ${String(error)}` }),
       );
-      const waiting = log.size - log.treeSize;
+      const waiting = Math.max(0, log.size - log.treeSize);
       return {
         database,
         logSequencer: log.available()
-          ? { ok: true, detail: `${waiting} record(s) waiting for the signed tree` }
+          ? {
+              ok: true,
+              detail: `${log.sequencerLeader ? 'this node leads the sequencer' : 'another node leads the sequencer'}; ${waiting} record(s) waiting for the signed tree`,
+            }
           : { ok: false, detail: log.integrationError ?? 'records wait too long for the signed tree' },
       };
     },

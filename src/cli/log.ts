@@ -1,11 +1,12 @@
-// `crossroads log verify [--db PATH] [--vkey KEY]`: recomputes every leaf, node, root and checkpoint
-//    signature from the stored records; exit 0 only when the whole log is intact.
+// `crossroads log verify [--db PATH|URL] [--vkey KEY]`: recomputes every leaf, node, root and
+//    checkpoint signature from the stored records; exit 0 only when the whole log is intact. The
+//    database is the SQLite file or postgres:// URL given, else the hub's own (CROSSROADS_DATABASE_URL
+//    when set, else its SQLite file); it is only read.
 // `crossroads log verify-proof FILE [--vkey KEY]`: checks one /me/accesses entry offline.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
-import { readConfig } from '../config.ts';
+import { type HubConfig, readConfig } from '../config.ts';
 import {
   type AccessEntryProof,
   type NoteVerifier,
@@ -14,11 +15,12 @@ import {
   verifyEntryProof,
   verifyLog,
 } from '../log/index.ts';
+import { isPostgresUrl, openReadOnlyReader } from '../store/index.ts';
 
 const USAGE =
-  'usage: crossroads log verify [--db PATH] [--vkey KEY] | crossroads log verify-proof FILE [--vkey KEY]';
+  'usage: crossroads log verify [--db PATH|URL] [--vkey KEY] | crossroads log verify-proof FILE [--vkey KEY]';
 
-export function runLogCommand(args: readonly string[]): number {
+export function runLogCommand(args: readonly string[]): number | Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -31,11 +33,11 @@ export function runLogCommand(args: readonly string[]): number {
   return 2;
 }
 
-function verify(dbPath: string | undefined, vkey: string | undefined): number {
+async function verify(db: string | undefined, vkey: string | undefined): Promise<number> {
   const config = readConfig();
-  const path = dbPath ?? config.databasePath;
-  if (!existsSync(path)) {
-    console.error(`no database at ${path}`);
+  const target = databaseToRead(db, config);
+  if ('path' in target && !existsSync(target.path)) {
+    console.error(`no database at ${target.path}`);
     return 2;
   }
   const key = vkey ? parseVerifierKey(vkey) : keyFromFile(config.logKeyPath, config.logOrigin);
@@ -43,14 +45,26 @@ function verify(dbPath: string | undefined, vkey: string | undefined): number {
     console.error(`give the log's verifier key with --vkey (no signing key at ${config.logKeyPath})`);
     return 2;
   }
-  const db = new DatabaseSync(path, { readOnly: true });
+  const reader = openReadOnlyReader(target);
   try {
-    const verdict = verifyLog(db, key);
+    const verdict = await verifyLog(reader, key);
     console.log(JSON.stringify(verdict));
     return verdict.ok ? 0 : 1;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`reading the log at ${reader.location}: ${message}`, { cause: error });
   } finally {
-    db.close();
+    await reader.close();
   }
+}
+
+/** `--db` (a postgres:// URL or a SQLite file), else the hub's own database. */
+function databaseToRead(
+  db: string | undefined,
+  config: Pick<HubConfig, 'databasePath' | 'databaseUrl'>,
+): { readonly path: string } | { readonly url: string } {
+  if (db !== undefined) return isPostgresUrl(db) ? { url: db } : { path: db };
+  return config.databaseUrl !== undefined ? { url: config.databaseUrl } : { path: config.databasePath };
 }
 
 function verifyProof(file: string, vkey: string | undefined): number {

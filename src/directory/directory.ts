@@ -1,6 +1,6 @@
 // The persons directory: REGISTER, UNREGISTER and LIST, as KSZ-BCSS ManageAccess does them.
 // Nothing is deleted: UNREGISTER closes the period, and every change is kept in directory_events.
-import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, type Transaction, sql } from 'kysely';
 import {
   type Clock,
   type IsoDate,
@@ -50,6 +50,7 @@ export const PHASE_PROVISIONAL = 902;
 
 export class PersonsDirectory {
   readonly #db: Kysely<Database>;
+  readonly #dialect: Store['dialect'];
   readonly #registry: NetworkRegistry;
   readonly #identity: IdentitySource;
   readonly #clock: Clock;
@@ -69,6 +70,7 @@ export class PersonsDirectory {
   constructor(store: Store, registry: NetworkRegistry, identity: IdentitySource, clock: Clock) {
     const db = store.db;
     this.#db = db;
+    this.#dialect = store.dialect;
     this.#registry = registry;
     this.#identity = identity;
     this.#clock = clock;
@@ -128,6 +130,7 @@ export class PersonsDirectory {
     };
     // Check and insert in one transaction, so two concurrent REGISTERs cannot both pass the check.
     return this.#db.transaction().execute(async (trx) => {
+      await this.#lockPersonInSector(trx, insz, institution.sector!);
       const sameSector = await this.#personInSector(trx, insz, institution.sector!);
       const own = ownOverlap(candidate, sameSector);
       if (own?.kind === 'identical') {
@@ -295,12 +298,14 @@ export class PersonsDirectory {
     if (end !== undefined && !isIsoDate(end))
       throw new Problem('DATE_INVALID', `${end} is not a calendar date`);
     return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
+      let select = trx
         .selectFrom('registrations')
         .selectAll()
         .where('id', '=', id)
-        .where('institution_id', '=', institution.id)
-        .executeTakeFirst();
+        .where('institution_id', '=', institution.id);
+      // Two UNREGISTERs of one registration on two nodes: the second waits and sees the first.
+      if (this.#dialect === 'postgres') select = select.forUpdate();
+      const row = await select.executeTakeFirst();
       if (!row) throw new Problem('REGISTRATION_NOT_FOUND', `you hold no registration ${id}`);
       const current = toRegistration(row);
       // Without an end, the dossier closes today; one that has not started yet is annulled.
@@ -337,6 +342,18 @@ export class PersonsDirectory {
   async ofPersonInSector(insz: string, sector: number): Promise<Registration[]> {
     const rows = await this.#hotReads.inSector({ insz, sector });
     return rows.map(toRegistration);
+  }
+
+  /**
+   * Serialises REGISTERs of one person in one sector. SQLite's writer lock (BEGIN IMMEDIATE) does
+   * that already; on PostgreSQL, under READ COMMITTED, two nodes could otherwise both pass the
+   * exclusivity check before either commits.
+   */
+  async #lockPersonInSector(trx: Kysely<Database>, insz: string, sector: number): Promise<void> {
+    if (this.#dialect !== 'postgres') return;
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`registrations:${insz}:${sector}`}, 0))`.execute(
+      trx,
+    );
   }
 
   async #personInSector(db: Kysely<Database>, insz: string, sector: number): Promise<Registration[]> {

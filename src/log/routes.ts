@@ -209,6 +209,8 @@ export function logRoutes(deps: LogRouteDeps): FastifyPluginAsyncTypebox {
               treeSize: Type.Integer(),
               available: Type.Boolean(),
               integrationError: Type.Union([Type.String(), Type.Null()]),
+              /** Whether this node runs the sequencer (one node at a time on PostgreSQL). */
+              sequencerLeader: Type.Boolean(),
             }),
             ...problemResponses,
           },
@@ -219,6 +221,7 @@ export function logRoutes(deps: LogRouteDeps): FastifyPluginAsyncTypebox {
         treeSize: log.treeSize,
         available: log.available(),
         integrationError: log.integrationError ?? null,
+        sequencerLeader: log.sequencerLeader,
       }),
     );
     app.post(

@@ -5,7 +5,7 @@
 // would wait for its lock.
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { Problem } from '../kernel/index.ts';
-import type { ExchangeLog, Statement } from '../log/index.ts';
+import { type ExchangeLog, LOG_APPEND_LOCK, type Statement } from '../log/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { ChangeEvent } from './rules.ts';
 import type { DeliveryMode } from './subscriptions.ts';
@@ -270,11 +270,27 @@ export class DeliveryLedger {
         .where('status', 'in', ['pending', 'dead'])
         .where('mode', '!=', mode)
         .compile(),
+      ...(this.#dialect === 'postgres' ? [FEED_SEQUENCE_PAST_MOVES.compile(this.#db)] : []),
     ]);
+  }
+
+  /**
+   * Feed positions moved to the end must stay in commit order with new deliveries: on PostgreSQL
+   * the move waits for the log's append lock (every delivery insert holds it), and the identity
+   * sequence then continues after the moved rows. SQLite has one writer and numbers after max.
+   */
+  async #beforeFeedMove(trx: Kysely<Database>): Promise<void> {
+    if (this.#dialect === 'postgres')
+      await sql`SELECT pg_advisory_xact_lock(${LOG_APPEND_LOCK})`.execute(trx);
+  }
+
+  async #afterFeedMove(trx: Kysely<Database>): Promise<void> {
+    if (this.#dialect === 'postgres') await FEED_SEQUENCE_PAST_MOVES.execute(trx);
   }
 
   /** Moves the institution's waiting deliveries to its new channel. */
   async switchMode(trx: Kysely<Database>, recipientId: string, mode: DeliveryMode): Promise<void> {
+    await this.#beforeFeedMove(trx);
     await trx
       .updateTable('deliveries')
       .set({ ...movedTo(mode), ...this.freshClaim() })
@@ -282,6 +298,7 @@ export class DeliveryLedger {
       .where('status', 'in', ['pending', 'dead'])
       .where('mode', '!=', mode)
       .execute();
+    await this.#afterFeedMove(trx);
   }
 
   async dead(limit: number, recipientId?: string): Promise<DeadDelivery[]> {
@@ -324,6 +341,7 @@ export class DeliveryLedger {
           throw new Problem('UNKNOWN_DELIVERY', `no dead delivery ${missing.join(', ')}`);
       }
       if (found.length === 0) return { replayed: 0, push: [] };
+      await this.#beforeFeedMove(trx);
       await trx
         .updateTable('deliveries')
         .set({ status: 'pending', attempts: 0, last_error: null, ...this.freshClaim() })
@@ -335,6 +353,7 @@ export class DeliveryLedger {
         .where('id', 'in', found)
         .where('mode', '=', 'pull')
         .execute();
+      await this.#afterFeedMove(trx);
       const rows = await trx
         .selectFrom('deliveries')
         .select(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
@@ -381,12 +400,14 @@ function outgoing(
 /**
  * A delivery entering the pull feed late (a switch from push, a replay) goes to the feed's end: a
  * new position after every existing one, relative order kept, so no cursor the recipient has
- * already acknowledged covers it. (SQLite numbers later rows after the new maximum; a PostgreSQL
- * identity will need its sequence moved past it.)
+ * already acknowledged covers it. (SQLite numbers later rows after the new maximum; on PostgreSQL
+ * the identity's sequence is moved past it, see #afterFeedMove.)
  */
 function atFeedEnd() {
   return sql<number>`seq + (select max(seq) from deliveries)`;
 }
+
+const FEED_SEQUENCE_PAST_MOVES = sql`SELECT setval(pg_get_serial_sequence('deliveries', 'seq'), (SELECT MAX(seq) FROM deliveries))`;
 
 function movedTo(mode: DeliveryMode) {
   return mode === 'pull' ? { mode, seq: atFeedEnd() } : { mode };
