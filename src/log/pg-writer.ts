@@ -257,7 +257,10 @@ export class PgLogWriter implements LogWriter {
   }
 
   #run(client: pg.Client, statement: Statement): Promise<pg.QueryResult> {
-    return client.query({ ...namedStatement(this.#statements, statement.sql), values: [...statement.parameters] });
+    return client.query({
+      ...namedStatement(this.#statements, statement.sql),
+      values: [...statement.parameters],
+    });
   }
 }
 

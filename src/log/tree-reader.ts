@@ -132,10 +132,10 @@ export class LogTree {
     } else {
       for (const [level, index] of addresses)
         rows.push(
-          ...(await this.#reader.all('SELECT level, idx, hash FROM merkle_nodes WHERE level = ? AND idx = ?', [
-            level,
-            index,
-          ])),
+          ...(await this.#reader.all(
+            'SELECT level, idx, hash FROM merkle_nodes WHERE level = ? AND idx = ?',
+            [level, index],
+          )),
         );
     }
     const found = new Map<string, Uint8Array>();

@@ -26,7 +26,10 @@ const created = new Set<string>();
 let cleanupRegistered = false;
 
 /** A new, empty PostgreSQL database (C collation, as the hub's docs ask); answers its URL. */
-export async function createTestDatabase(prefix = 'crossroads_test', template = 'template0'): Promise<string> {
+export async function createTestDatabase(
+  prefix = 'crossroads_test',
+  template = 'template0',
+): Promise<string> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();

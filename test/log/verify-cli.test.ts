@@ -33,7 +33,9 @@ let entry: AccessEntryProof;
 let copies = 0;
 
 // These tamper with copies of the SQLite file; on PostgreSQL verify-pg.test.ts does the same.
-const skip = sqliteOnly('tampers with copies of the SQLite database file (verify-pg.test.ts covers PostgreSQL)');
+const skip = sqliteOnly(
+  'tampers with copies of the SQLite database file (verify-pg.test.ts covers PostgreSQL)',
+);
 
 before(async () => {
   if (skip) return;
