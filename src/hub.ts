@@ -151,6 +151,15 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
         checkpointAgeSeconds: latest ? (clock.now().getTime() - Date.parse(latest.createdAt)) / 1000 : null,
       };
     },
+    ...(store.pool
+      ? {
+          pool: () => ({
+            total: store.pool!.totalCount,
+            idle: store.pool!.idleCount,
+            waiting: store.pool!.waitingCount,
+          }),
+        }
+      : {}),
     deliveries: async () => {
       const b = await changes.ledger.backlog();
       return { pendingPush: b.pending.push, pendingPull: b.pending.pull, dead: b.dead };

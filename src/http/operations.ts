@@ -28,6 +28,8 @@ export interface OperationsSources {
     pendingPull: number;
     dead: number;
   }>;
+  /** The PostgreSQL pool's connections (absent on SQLite, which has no pool). */
+  readonly pool?: () => { total: number; idle: number; waiting: number };
 }
 
 export class HubMetrics {
@@ -97,6 +99,20 @@ export class HubMetrics {
         this.set({ state: 'dead' }, b.dead);
       },
     });
+    const pool = sources.pool;
+    if (pool)
+      new Gauge({
+        name: 'crossroads_database_pool_connections',
+        help: 'PostgreSQL pool connections: open in all, idle, and requests waiting for one',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const p = pool();
+          this.set({ state: 'total' }, p.total);
+          this.set({ state: 'idle' }, p.idle);
+          this.set({ state: 'waiting' }, p.waiting);
+        },
+      });
   }
 
   /** Counts one exchange-log record (called as each is appended). */

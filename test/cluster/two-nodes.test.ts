@@ -14,7 +14,13 @@ import { movedAddress } from '../../src/demo/index.ts';
 import { today } from '../../src/kernel/index.ts';
 import { recordByExchangeId } from '../../src/log/index.ts';
 import { createTestDatabase, dropTestDatabase, engine } from '../helpers/engine.ts';
-import { type TestHub, leefloonClientInGent, operatorToken, startTestHub } from '../helpers/test-hub.ts';
+import {
+  type TestHub,
+  kboOf,
+  leefloonClientInGent,
+  operatorToken,
+  startTestHub,
+} from '../helpers/test-hub.ts';
 // eslint-disable-next-line no-restricted-imports -- the log tests' helpers (CLI, permitted exchange, waiting)
 import { CLI, REPO, permitted, runCli, waitFor } from '../log/log-helpers.ts';
 
@@ -60,7 +66,7 @@ async function startNode(): Promise<Node> {
       assert.equal(child.exitCode, null, `node B exited: ${output}`);
       return /listening on (http:\/\/\S+)/.exec(output)?.[1];
     },
-    30_000,
+    60_000,
   );
   return { child, url, output: () => output };
 }
@@ -223,6 +229,64 @@ describe('two hub nodes on one PostgreSQL database', { skip }, () => {
     const ids = events.map((e) => e.id);
     const duplicates = ids.length - new Set(ids).size;
     assert.ok(duplicates <= 1, `${duplicates} duplicate deliveries of ${ids.length}`);
+  });
+
+  test('a credential revoked through node A stops working on node B within a second', async () => {
+    const operator = {
+      authorization: `Bearer ${operatorToken(a!.demo)}`,
+      'content-type': 'application/json',
+    };
+    const issued = await fetch(`${a!.url}/admin/credentials`, {
+      method: 'POST',
+      headers: operator,
+      body: JSON.stringify({ institution: kboOf(a!.demo, 'ocmwGent'), label: 'two-node test' }),
+    });
+    assert.equal(issued.status, 201, await issued.clone().text());
+    const { id, token } = (await issued.json()) as { id: string; token: string };
+    const request = permitted(a!);
+    // B verifies the new token (and keeps it verified in memory).
+    const used = await waitFor('node B to accept the new credential', async () => {
+      const r = await exchange(b.url, token, request.body);
+      return r.status === 200 ? r : undefined;
+    });
+    assert.equal(used.status, 200);
+    const revoked = await fetch(`${a!.url}/admin/credentials/${id}/revoke`, {
+      method: 'POST',
+      headers: { authorization: operator.authorization },
+    });
+    assert.equal(revoked.status, 204);
+    const at = Date.now();
+    await waitFor(
+      'node B to refuse the revoked credential',
+      async () => (await exchange(b.url, token, request.body)).status === 401,
+      1_000,
+    );
+    assert.ok(Date.now() - at <= 1_000);
+  });
+
+  test('an exclusive capacity asked for at once through both nodes goes to exactly one institution', async () => {
+    const people = a!.demo.people.filter((p) => p.leefloon === null).slice(0, 6);
+    assert.ok(people.length === 6, 'people without a leefloon');
+    const register = (base: string, key: 'ocmwGent' | 'cpasLiege', insz: string, card: string) =>
+      fetch(`${base}/v1/directory/registrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${a!.demo.credential(key)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          insz,
+          capacity: 2, // leefloon: one OCMW/CPAS at a time
+          period: { start: today(a!.hub.clock) },
+          proof: { identityCardNumber: card },
+        }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } }));
+    for (const person of people) {
+      const [gent, liege] = await Promise.all([
+        register(a!.url, 'ocmwGent', person.insz, person.identityCardNumber),
+        register(b.url, 'cpasLiege', person.insz, person.identityCardNumber),
+      ]);
+      const statuses = [gent.status, liege.status].sort();
+      assert.deepEqual(statuses, [201, 409], `${JSON.stringify(gent)} / ${JSON.stringify(liege)}`);
+      assert.equal([gent, liege].find((r) => r.status === 409)!.body.code, 'EXCLUSIVITY_CONFLICT');
+    }
   });
 
   test('an authorisation withdrawn through node B is enforced by node A within a second', async () => {

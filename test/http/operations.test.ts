@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ManualClock } from '../../src/kernel/index.ts';
+import { engine } from '../helpers/engine.ts';
 import { type TestHub, startTestHub } from '../helpers/test-hub.ts';
 
 let th: TestHub;
@@ -94,6 +95,10 @@ test('/metrics counts exchanges by service and outcome, and denials by reason', 
   assert.ok((sample(text, 'crossroads_log_records', {}) ?? 0) > 0);
   assert.notEqual(sample(text, 'crossroads_deliveries_backlog', { state: 'pending_pull' }), undefined);
   assert.notEqual(sample(text, 'crossroads_process_resident_memory_bytes', {}), undefined);
+  // The database pool on PostgreSQL; SQLite has none.
+  const poolTotal = sample(text, 'crossroads_database_pool_connections', { state: 'total' });
+  if (engine === 'postgres') assert.ok((poolTotal ?? 0) >= 1, 'pool connections reported');
+  else assert.equal(poolTotal, undefined);
   assert.ok(!text.includes(String(permitted().body.insz)), 'no national number in the metrics');
 });
 
