@@ -56,6 +56,8 @@ export interface ChangeConfig {
   readonly maxBatch: number;
   /** How long a partial batch waits for more events. */
   readonly batchLingerMs: number;
+  /** How long a node's claim on a push delivery lasts unrenewed; then another node takes it over. */
+  readonly claimMs: number;
 }
 
 export interface OidcConfig {
@@ -127,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, options: Config
       concurrency: integer(env, 'CROSSROADS_DELIVERY_CONCURRENCY', 8, 1, 256),
       maxBatch: integer(env, 'CROSSROADS_DELIVERY_MAX_BATCH', 100, 1, 1_000),
       batchLingerMs: integer(env, 'CROSSROADS_DELIVERY_BATCH_LINGER_MS', 20, 0, 10_000),
+      claimMs: integer(env, 'CROSSROADS_DELIVERY_CLAIM_MS', 30_000, 300, 3_600_000),
     },
   };
 }

@@ -100,6 +100,7 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
     concurrency: config.changes.concurrency,
     maxBatch: config.changes.maxBatch,
     lingerMs: config.changes.batchLingerMs,
+    claimMs: config.changes.claimMs,
     natsUrl: config.changes.natsUrl,
     natsStream: config.changes.natsStream,
     natsAckWaitMs: config.changes.natsAckWaitMs,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { type ReadOnlyReader, openReadOnlyReader } from '../../src/store/index.ts';
 
 export type TestEngine = 'sqlite' | 'postgres';
 
@@ -102,4 +103,26 @@ export async function copyDataDir(from: string, to: string): Promise<void> {
   const source = new URL(readFileSync(join(from, MARKER), 'utf8').trim());
   const url = await createTestDatabase('crossroads_copy', source.pathname.slice(1));
   writeFileSync(join(to, MARKER), url);
+}
+
+/**
+ * The environment that puts a hub process or CLI command spawned on `dataDir` on the database of
+ * the pass: CROSSROADS_DATABASE_URL set to `url` (from databaseFor); on the SQLite pass (`url`
+ * undefined) set empty, so the hub's own SQLite file in its data directory is used even when the
+ * test process itself has a CROSSROADS_DATABASE_URL.
+ */
+export function databaseEnv(url: string | undefined): { CROSSROADS_DATABASE_URL: string } {
+  return { CROSSROADS_DATABASE_URL: url ?? '' };
+}
+
+/**
+ * A read-only reader of the store of a hub that ran on `dataDir`, on the engine of the pass: its
+ * SQLite file (crossroads.db), or on the PostgreSQL pass the database databaseFor(dataDir) gave it.
+ * `?` placeholders work on both; close() it when done.
+ */
+export function openTestReader(dataDir: string): ReadOnlyReader {
+  if (engine === 'sqlite') return openReadOnlyReader({ path: join(dataDir, 'crossroads.db') });
+  const marker = join(dataDir, MARKER);
+  if (!existsSync(marker)) throw new Error(`no test database for ${dataDir}: call databaseFor() first`);
+  return openReadOnlyReader({ url: readFileSync(marker, 'utf8').trim() });
 }

@@ -2,12 +2,12 @@
 // with SIGKILL while 32 clients make permitted exchanges. After a restart on the same data folder,
 // `crossroads log verify` passes, every exchange a client got a 200 for is in the log and in the
 // signed tree, and the new tree is consistent with a checkpoint published before the crash.
+// On the PostgreSQL pass of `npm test` both hubs and `log verify` run on the data folder's database.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import type { DemoFile } from '../../src/demo/index.ts';
 import {
@@ -17,18 +17,23 @@ import {
   parseVerifierKey,
   verifyConsistency,
 } from '../../src/log/index.ts';
+import { databaseEnv, databaseFor, dropTestDatabase, openTestReader } from '../helpers/engine.ts';
 import { CLI, REPO, b64, cliJson, runCli, sleep, waitFor } from './log-helpers.ts';
 
 let work: string;
+/** The hub's database on the PostgreSQL pass (its SQLite file in `work` on the SQLite pass). */
+let databaseUrl: string | undefined;
 const children = new Set<ChildProcess>();
 
-before(() => {
+before(async () => {
   work = mkdtempSync(join(tmpdir(), 'crossroads-crash-'));
+  databaseUrl = await databaseFor(work);
 });
-after(() => {
+after(async () => {
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   if (work) rmSync(work, { recursive: true, force: true });
+  if (databaseUrl) await dropTestDatabase(databaseUrl);
 });
 
 function startHub(): { child: ChildProcess; output: () => string } {
@@ -41,6 +46,7 @@ function startHub(): { child: ChildProcess; output: () => string } {
       CROSSROADS_DEMO_PORT_BASE: '0',
       CROSSROADS_DEMO_PEOPLE: '60',
       CROSSROADS_LOG_LEVEL: 'warn',
+      ...databaseEnv(databaseUrl),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,7 +128,7 @@ test('after SIGKILL during a load of exchanges and a restart, log verify passes 
   assert.ok(failures.length > 0, 'the crash hit clients in flight');
 
   // Verified as the crash left it: records committed but not yet in a signed tree are no fault.
-  const crashed = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work });
+  const crashed = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work, ...databaseEnv(databaseUrl) });
   assert.equal(crashed.code, 0, crashed.stdout + crashed.stderr);
   const left = cliJson(crashed);
   assert.equal(left.ok, true);
@@ -141,20 +147,20 @@ test('after SIGKILL during a load of exchanges and a restart, log verify passes 
   });
 
   // Verified after the restart, with everything integrated.
-  const verify = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work });
+  const verify = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work, ...databaseEnv(databaseUrl) });
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   const verdict = cliJson(verify);
   assert.equal(verdict.ok, true);
   assert.equal(verdict.records, status.records);
   assert.equal(verdict.treeSize, status.records);
 
-  const db = new DatabaseSync(join(work, 'crossroads.db'), { readOnly: true });
+  const db = openTestReader(work);
   try {
     const seqOf = new Map(
-      db
-        .prepare('SELECT exchange_id, seq FROM exchange_log')
-        .all()
-        .map((r) => [String(r.exchange_id), Number(r.seq)]),
+      (await db.all('SELECT exchange_id, seq FROM exchange_log', [])).map((r) => [
+        String(r.exchange_id),
+        Number(r.seq),
+      ]),
     );
     const missing = answered.filter((id) => !seqOf.has(id));
     assert.deepEqual(
@@ -167,7 +173,7 @@ test('after SIGKILL during a load of exchanges and a restart, log verify passes 
       'all in the signed tree',
     );
   } finally {
-    db.close();
+    await db.close();
   }
 
   // The tree after the crash extends the one published before it.

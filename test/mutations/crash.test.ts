@@ -5,6 +5,7 @@
 // recipients at their webhooks, the pull recipient in its feed — duplicates allowed, losses not;
 // `crossroads log verify` passes and every delivery has exactly one exchange-log record. Run once with the
 // in-process push workers and once over NATS JetStream (when CROSSROADS_TEST_NATS_URL is set).
+// On the PostgreSQL pass of `npm test` the hubs and `log verify` run on the data folder's database.
 //
 // The recipients, and why these. The demo authorises only the two OCMWs for nr.identity and points
 // OCMW Gent's webhook at an inbox inside the hub process on every start, requeueing Gent's waiting
@@ -28,7 +29,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { type TestContext, after, test } from 'node:test';
 import {
   type ChangeInbox,
@@ -44,6 +44,7 @@ import {
 } from '../../src/demo/index.ts';
 import type { ChangeEvent } from '../../src/mutations/index.ts';
 import { deleteNatsStream } from '../../src/mutations/nats.ts';
+import { databaseEnv, databaseFor, dropTestDatabase, openTestReader } from '../helpers/engine.ts';
 // eslint-disable-next-line no-restricted-imports -- the log tests' helpers, not the log capability's internals
 import { CLI, REPO, cliJson, runCli, sleep, waitFor } from '../log/log-helpers.ts';
 
@@ -61,12 +62,17 @@ const MAX_CHANGES = 2_000;
 /**
  * After the restart, how long every accepted change may take to reach its recipients. Over
  * JetStream the deliveries the killed hub had taken from the stream come back only after the
- * consumer's ack wait (NATS_ACK_WAIT_MS here), so this is longer than that.
+ * consumer's ack wait (NATS_ACK_WAIT_MS here), so this is longer than that. On PostgreSQL, where
+ * several nodes may share the database, the restarted hub takes the push deliveries the killed one
+ * held once its claims on them expired (CLAIM_MS here) and its sweep (every third of it) found them.
  */
 const DELIVERY_DEADLINE_MS = 40_000;
+const CLAIM_MS = 3_000;
 const NATS_ACK_WAIT_MS = 3_000;
 
 const works = new Set<string>();
+/** The hubs' databases on the PostgreSQL pass (each data directory's SQLite file on the SQLite pass). */
+const databases = new Set<string>();
 const children = new Set<ChildProcess>();
 const inboxes = new Set<ChangeInbox>();
 
@@ -75,6 +81,7 @@ after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const inbox of inboxes) await inbox.close();
   for (const work of works) rmSync(work, { recursive: true, force: true });
+  for (const url of databases) await dropTestDatabase(url);
 });
 
 interface Hub {
@@ -243,8 +250,11 @@ async function crashDuringFanOut(
   const since = () => `${Math.round(performance.now() - started)} ms`;
   const work = mkdtempSync(join(tmpdir(), 'crossroads-change-crash-'));
   works.add(work);
+  const databaseUrl = await databaseFor(work);
+  if (databaseUrl) databases.add(databaseUrl);
   const env = {
     CROSSROADS_DATA_DIR: work,
+    ...databaseEnv(databaseUrl),
     CROSSROADS_PORT: '0',
     CROSSROADS_DEMO_PORT_BASE: '0',
     CROSSROADS_DEMO_PEOPLE: String(PEOPLE),
@@ -257,6 +267,7 @@ async function crashDuringFanOut(
     CROSSROADS_NATS_URL: mode.nats?.url ?? '',
     CROSSROADS_NATS_STREAM: mode.nats?.stream ?? '',
     CROSSROADS_NATS_ACK_WAIT_MS: String(NATS_ACK_WAIT_MS),
+    CROSSROADS_DELIVERY_CLAIM_MS: String(CLAIM_MS),
   };
   const held = heldPeople();
   const day = new Date().toISOString().slice(0, 10);
@@ -406,15 +417,22 @@ async function crashDuringFanOut(
   }
 
   // What the crash left in the store for the restart to take up.
-  const left = new DatabaseSync(join(work, 'crossroads.db'), { readOnly: true });
+  const left = openTestReader(work);
   try {
-    const one = (sql: string) => Number(left.prepare(sql).get()!.n);
+    const pending = async (mode: 'push' | 'pull') =>
+      Number(
+        (
+          await left.all<{ n: unknown }>(
+            `SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND mode = ?`,
+            [mode],
+          )
+        )[0]!.n,
+      );
     t.diagnostic(
-      `the crash left ${one(`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND mode = 'push'`)} ` +
-        `push and ${one(`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND mode = 'pull'`)} pull deliveries pending`,
+      `the crash left ${await pending('push')} push and ${await pending('pull')} pull deliveries pending`,
     );
   } finally {
-    left.close();
+    await left.close();
   }
 
   // The webhooks come back; the hub restarts on the same data and Gent is pointed at its own again.
@@ -488,27 +506,30 @@ async function crashDuringFanOut(
   );
   assert.equal(second.child.exitCode, 0, second.output());
 
-  const verify = await runCli(['log', 'verify'], { CROSSROADS_DATA_DIR: work });
+  const verify = await runCli(['log', 'verify'], {
+    CROSSROADS_DATA_DIR: work,
+    ...databaseEnv(databaseUrl),
+  });
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   const verdict = cliJson(verify);
   assert.equal(verdict.ok, true);
 
   // One exchange-log record per delivery: none missing, none doubled.
-  const db = new DatabaseSync(join(work, 'crossroads.db'), { readOnly: true });
+  const db = openTestReader(work);
   try {
-    const rows = db
-      .prepare(
+    const rows = (
+      await db.all(
         `SELECT c.id AS change, d.id AS delivery, d.status AS status,
                 (SELECT count(*) FROM exchange_log l WHERE l.exchange_id = d.id) AS records
            FROM deliveries d JOIN changes c ON c.id = d.change_id`,
+        [],
       )
-      .all()
-      .map((r) => ({
-        change: String(r.change),
-        delivery: String(r.delivery),
-        status: String(r.status),
-        records: Number(r.records),
-      }));
+    ).map((r) => ({
+      change: String(r.change),
+      delivery: String(r.delivery),
+      status: String(r.status),
+      records: Number(r.records),
+    }));
     const wrong = rows.filter((r) => r.records !== 1);
     assert.deepEqual(wrong, [], 'every delivery has exactly one exchange-log record');
     const byChange = Map.groupBy(rows, (r) => r.change);
@@ -520,11 +541,11 @@ async function crashDuringFanOut(
         `change ${a.changeId}: ${JSON.stringify(deliveries)}`,
       );
     }
-    const logged = Number(db.prepare('SELECT count(*) AS n FROM exchange_log').get()!.n);
+    const logged = Number((await db.all<{ n: unknown }>('SELECT count(*) AS n FROM exchange_log', []))[0]!.n);
     assert.equal(verdict.records, logged);
     t.diagnostic(`${rows.length} deliveries in the store, ${logged} exchange-log records, verify ok`);
   } finally {
-    db.close();
+    await db.close();
   }
   for (const r of receivers) {
     await r.close();
