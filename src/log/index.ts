@@ -14,7 +14,7 @@ export { LogTree } from './tree-reader.ts';
 export { Sequencer } from './sequencer.ts';
 export type { SequencerOptions, Integration } from './sequencer.ts';
 export { verifyLog } from './verify-log.ts';
-export { LOG_APPEND_LOCK } from './pg-writer.ts';
+export { LOG_APPEND_LOCK, SEQUENCER_LOCK } from './pg-writer.ts';
 export type { LogVerdict } from './verify-log.ts';
 export { verifyEntryProof } from './verify-proof.ts';
 export { witnessOnce } from './witness.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { movedAddress } from '../../src/demo/index.ts';
 import { today } from '../../src/kernel/index.ts';
-import { recordByExchangeId } from '../../src/log/index.ts';
+import { SEQUENCER_LOCK, recordByExchangeId } from '../../src/log/index.ts';
 import { createTestDatabase, dropTestDatabase, engine } from '../helpers/engine.ts';
 import {
   type TestHub,
@@ -133,6 +133,16 @@ describe('two hub nodes on one PostgreSQL database', { skip }, () => {
     const ready = await fetch(`${b.url}/ready`);
     assert.equal(ready.status, 200);
     assert.equal(a.hub.log.sequencerLeader, false, 'A does not lead while B holds the lock');
+    const status = await fetch(`${b.url}/admin/log/status`, {
+      headers: { authorization: `Bearer ${operatorToken(a.demo)}` },
+    });
+    assert.equal(((await status.json()) as { sequencerLeader: boolean }).sequencerLeader, true);
+    // Never two: exactly one session holds the sequencer's advisory lock (key split in two halves).
+    const [held] = await a.hub.store.reader.all<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ? AND objid = ?",
+      [Math.floor(SEQUENCER_LOCK / 2 ** 32), SEQUENCER_LOCK % 2 ** 32],
+    );
+    assert.equal(Number(held!.n), 1);
   });
 
   test('exchanges through both nodes land in one log, in one signed tree', async () => {
