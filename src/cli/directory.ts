@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SqliteAdapter, sql } from 'kysely';
-import { readConfig } from '../config.ts';
+import { readConfig, storeOptions } from '../config.ts';
 import {
   BULK_FORMATS,
   type BulkFormat,
@@ -23,7 +23,7 @@ import {
 } from '../directory/index.ts';
 import { Problem, isIsoDate, parseKbo, systemClock } from '../kernel/index.ts';
 import { NetworkRegistry } from '../network/index.ts';
-import { type Store, openStore } from '../store/index.ts';
+import { type Store, openStore, redactUrl } from '../store/index.ts';
 
 const USAGE = `usage: crossroads directory import FILE [--institution KBO] [--format csv|ndjson] [--rejects PATH]
                                       [--chunk LINES] [--again] [--defer-indexes]
@@ -206,23 +206,28 @@ async function exportFile(file: string, values: Values): Promise<number> {
   });
 }
 
-/** Opens the hub's database (from the hub's configuration) and its directory, runs `work`, closes it. */
+/**
+ * Opens the hub's database as the hub does (PostgreSQL when CROSSROADS_DATABASE_URL is set, else
+ * the SQLite file of the data directory) and its directory, runs `work`, closes it.
+ */
 async function withDirectory(
   work: (bulk: DirectoryBulkLoad, registry: NetworkRegistry) => Promise<number>,
 ): Promise<number> {
   const config = readConfig(process.env);
-  if (!existsSync(config.databasePath)) {
+  const options = storeOptions(config);
+  // A missing SQLite file would be created empty (a mistyped data directory, not a directory to load).
+  if (options.url === undefined && !existsSync(options.path)) {
     throw new BulkUsageError(
-      `no database at ${config.databasePath}: set CROSSROADS_DATA_DIR (or CROSSROADS_DB) as for the hub`,
+      `no database at ${options.path}: set CROSSROADS_DATA_DIR (or CROSSROADS_DB, or CROSSROADS_DATABASE_URL) as for the hub`,
     );
   }
+  const where = options.url === undefined ? options.path : redactUrl(options.url);
   let store: Store;
   try {
-    store = await openStore({ path: config.databasePath });
+    // A small pool: the import commits one chunk at a time, the export reads one page at a time.
+    store = await openStore(options.url === undefined ? options : { url: options.url, poolSize: 2 });
   } catch (error) {
-    console.error(
-      `cannot open the database ${config.databasePath}: ${error instanceof Error ? error.message : ''}`,
-    );
+    console.error(`cannot open the database ${where}: ${error instanceof Error ? error.message : ''}`);
     return 1;
   }
   try {
