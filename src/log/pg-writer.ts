@@ -44,6 +44,7 @@ interface Queued {
 const INSERT_RECORDS = `INSERT INTO exchange_log (seq, exchange_id, at, person, caller, record, hash)
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`;
 const HEAD = 'SELECT seq, hash FROM exchange_log ORDER BY seq DESC LIMIT 1';
+const BEGIN_LOCKED_HEAD = `BEGIN; SELECT pg_advisory_xact_lock(${LOG_APPEND_LOCK}); ${HEAD}`;
 const TREE_SIZE = 'SELECT COALESCE(MAX(size), 0) AS size FROM checkpoints';
 
 export class PgLogWriter implements LogWriter {
@@ -156,10 +157,11 @@ export class PgLogWriter implements LogWriter {
         this.#watch(this.#writer);
       }
       const open = (client = this.#writer);
-      await open.query('BEGIN');
+      // One round trip: the lock, then (a statement of its own, so a snapshot taken after the
+      // lock: under READ COMMITTED it sees the previous holder's commit) the chain head.
       try {
-        await open.query('SELECT pg_advisory_xact_lock($1)', [LOG_APPEND_LOCK]);
-        chain = toHead((await open.query<{ seq: number; hash: string }>(HEAD)).rows[0]);
+        const opened = (await open.query(BEGIN_LOCKED_HEAD)) as unknown as pg.QueryResult[];
+        chain = toHead(opened[2]?.rows[0] as { seq: number; hash: string } | undefined);
         const append = async (records: readonly ExchangeRecord[]) => {
           const sequenced = sequenceRecords(records, chain!);
           if (sequenced.rows.length > 0) {
