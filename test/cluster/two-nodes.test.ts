@@ -139,7 +139,9 @@ describe('two hub nodes on one PostgreSQL database', { skip }, () => {
     assert.equal(((await status.json()) as { sequencerLeader: boolean }).sequencerLeader, true);
     // Never two: exactly one session holds the sequencer's advisory lock (key split in two halves).
     const [held] = await a.hub.store.reader.all<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ? AND objid = ?",
+      // pg_locks covers every database of the server (other suites run hubs of their own meanwhile).
+      `SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ? AND objid = ?
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [Math.floor(SEQUENCER_LOCK / 2 ** 32), SEQUENCER_LOCK % 2 ** 32],
     );
     assert.equal(Number(held!.n), 1);
