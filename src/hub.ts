@@ -109,20 +109,26 @@ async function assemble(config: HubConfig, clock: Clock, opened: (() => Promise<
   opened.push(() => changes.close());
 
   // Several nodes on one PostgreSQL database: what another node changes reaches this one's caches.
+  // One function per cache, so the listener runs one reload of it at a time.
+  const reloadRegistry = () => registry.reload();
+  const reloadSubscriptions = () => changes.subscriptions.reload();
   const cacheListener = await listenForCacheChanges(
     store,
     {
-      institutions: () => registry.reload(),
-      capacities: () => registry.reload(),
-      services: () => registry.reload(),
-      credentials: () => registry.reload(),
+      institutions: reloadRegistry,
+      capacities: reloadRegistry,
+      services: reloadRegistry,
+      credentials: reloadRegistry,
       authorisations: () => authorisations.reload(),
-      subscriptions: () => changes.subscriptions.reload(),
-      delivery_settings: () => changes.subscriptions.reload(),
+      subscriptions: reloadSubscriptions,
+      delivery_settings: reloadSubscriptions,
     },
     (error) => faults.report(error),
   );
   opened.push(() => cacheListener.close());
+  // What another node changed after the caches were loaded and before LISTEN began.
+  if (store.url !== undefined)
+    await Promise.all([reloadRegistry(), authorisations.reload(), reloadSubscriptions()]);
 
   const operations: OperationsSources = {
     readiness: async () => {

@@ -1,7 +1,15 @@
 // The public register of authorisations. Versions are append-only: an amendment or a withdrawal
 // is a new version, and every old version stays readable. Held in memory (a few thousand rows).
 import type { Kysely } from 'kysely';
-import { type Clock, type IsoDate, Problem, isIsoDate, isValidPeriod, today } from '../kernel/index.ts';
+import {
+  type Clock,
+  Generations,
+  type IsoDate,
+  Problem,
+  isIsoDate,
+  isValidPeriod,
+  today,
+} from '../kernel/index.ts';
 import { type Actor, type NetworkRegistry, actorLabel } from '../network/index.ts';
 import type { Database } from '../store/index.ts';
 import type { Authorisation, DataLevel } from './types.ts';
@@ -24,6 +32,7 @@ export class AuthorisationRegister {
   readonly #db: Kysely<Database>;
   readonly #registry: NetworkRegistry;
   readonly #clock: Clock;
+  readonly #generations = new Generations();
   #versions = new Map<string, Authorisation[]>(); // ref → versions ascending
   #latest: Authorisation[] = [];
 
@@ -44,12 +53,14 @@ export class AuthorisationRegister {
   }
 
   async reload(): Promise<void> {
+    const generation = this.#generations.start();
     const rows = await this.#db
       .selectFrom('authorisations')
       .selectAll()
       .orderBy('ref')
       .orderBy('version')
       .execute();
+    if (!this.#generations.isLatest(generation)) return; // a later reload already swapped in newer rows
     const versions = new Map<string, Authorisation[]>();
     for (const row of rows) {
       const list = versions.get(row.ref) ?? [];

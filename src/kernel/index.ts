@@ -14,3 +14,4 @@ export type { ProblemCode } from './problems.ts';
 export { canonicalJson } from './canonical-json.ts';
 export type { JsonValue } from './canonical-json.ts';
 export { newId, newSecret } from './ids.ts';
+export { Generations } from './generations.ts';

@@ -9,7 +9,7 @@
 // leader cannot fork the tree: checkpoint sizes and node addresses are primary keys.
 import { createPrivateKey } from 'node:crypto';
 import pg from 'pg';
-import { namedStatement } from '../store/index.ts';
+import { namedStatement, pgConnection } from '../store/index.ts';
 import {
   type CompactRange,
   EMPTY_COMPACT_RANGE,
@@ -299,7 +299,9 @@ class PgSequencer {
     }
     const sequencer = new PgSequencer(options, size);
     sequencer.#timer = setInterval(() => sequencer.wake(), options.integrateEveryMs);
+    // Started once it knows whether it leads (what /ready and /admin/log/status then say).
     sequencer.wake();
+    await sequencer.#running;
     return sequencer;
   }
 
@@ -326,6 +328,7 @@ class PgSequencer {
 
   /** Runs one round now (or right after the one running). */
   wake(): void {
+    if (this.#closing) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -343,8 +346,19 @@ class PgSequencer {
     this.#closing = true;
     clearInterval(this.#timer);
     await this.#running;
-    // Everything this node committed, before it lets go (the next leader would do it otherwise).
-    if (this.leader && !this.#paused) await this.#round(true).catch(() => undefined);
+    // What was committed when it began to close, before it lets go (the next leader would do it
+    // otherwise); not what other nodes keep committing meanwhile, or it might never stop.
+    if (this.leader && !this.#paused) {
+      try {
+        const { rows } = await this.#client!.query<{ n: number }>(
+          'SELECT COALESCE(MAX(seq), 0) AS n FROM exchange_log',
+        );
+        const target = Number(rows[0]?.n ?? 0);
+        while (this.#range!.size < target && (await this.#integrate()) > 0);
+      } catch (error) {
+        this.#events?.integrationFailed(error instanceof Error ? error.message : String(error));
+      }
+    }
     const client = this.#client;
     this.#client = undefined;
     this.#range = undefined;
@@ -352,15 +366,13 @@ class PgSequencer {
     await client?.end().catch(() => undefined);
   }
 
-  async #round(all = false): Promise<void> {
+  async #round(): Promise<void> {
     try {
-      if (!this.leader) await this.#tryLead();
-      if (!this.leader) return this.#follow();
+      // A paused node does not take the lead (it would hold the lock without integrating).
+      if (!this.leader && !this.#paused) await this.#tryLead();
+      if (!this.leader) return await this.#follow();
       if (this.#paused) return;
-      do {
-        const grown = await this.#integrate();
-        if (grown === 0) break;
-      } while (all || !this.#closing);
+      while (!this.#closing && (await this.#integrate()) > 0);
     } catch (error) {
       if (this.#client && isConnectionError(error)) this.#resign();
       this.#events?.integrationFailed(error instanceof Error ? error.message : String(error));
@@ -469,7 +481,7 @@ class PgSequencer {
 }
 
 async function connect(url: string, name: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: name });
+  const client = new pg.Client(pgConnection(url, name));
   await client.connect();
   return client;
 }

@@ -64,7 +64,12 @@ export class ChangePush {
     this.key = options.key;
     this.#channel = channel;
     this.#options = options;
-    this.outbox = new ChangeOutbox({ ...options, subscriptions, claim: () => ledger.freshClaim() });
+    this.outbox = new ChangeOutbox({
+      ...options,
+      subscriptions,
+      claim: () => ledger.freshClaim(),
+      retake: (changeId) => ledger.retakeChange(changeId),
+    });
     this.relay = new ChangeRelay({
       ledger,
       channel,

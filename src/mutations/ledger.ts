@@ -136,24 +136,68 @@ export class DeliveryLedger {
     return rows.sort((a, b) => a.seq - b.seq).map(outgoing);
   }
 
+  /**
+   * A change's pending push deliveries that this node holds or nobody does, claimed by this node:
+   * for a change published again after its first answer was lost (the commit may have happened
+   * without this node handing its deliveries over).
+   */
+  async retakeChange(changeId: string): Promise<OutgoingDelivery[]> {
+    const rows = await this.#db
+      .updateTable('deliveries')
+      .set(this.freshClaim())
+      .where('change_id', '=', changeId)
+      .where('status', '=', 'pending')
+      .where('mode', '=', 'push')
+      .where((eb) =>
+        eb.or([
+          eb('claimed_by', '=', this.claim.node),
+          eb('claim_expires', 'is', null),
+          eb('claim_expires', '<', this.#now()),
+        ]),
+      )
+      .returning(['seq', 'id', 'recipient_id', 'insz', 'event', 'attempts'])
+      .execute();
+    return rows.sort((a, b) => a.seq - b.seq).map(outgoing);
+  }
+
   /** Keeps this node's claims on the deliveries it still works on. */
   async renewClaims(): Promise<void> {
-    await this.#db
-      .updateTable('deliveries')
-      .set({ claim_expires: this.freshClaim().claim_expires })
-      .where('claimed_by', '=', this.claim.node)
-      .where('status', '=', 'pending')
-      .execute();
+    await this.#inLogOrder((db) =>
+      db
+        .updateTable('deliveries')
+        .set({ claim_expires: this.freshClaim().claim_expires })
+        .where('claimed_by', '=', this.claim.node)
+        .where('status', '=', 'pending')
+        .execute(),
+    );
   }
 
   /** Lets another node take what this one still holds (it is stopping). */
   async releaseClaims(): Promise<void> {
-    await this.#db
-      .updateTable('deliveries')
-      .set({ claimed_by: null, claim_expires: null })
-      .where('claimed_by', '=', this.claim.node)
-      .where('status', '=', 'pending')
-      .execute();
+    await this.#inLogOrder((db) =>
+      db
+        .updateTable('deliveries')
+        .set({ claimed_by: null, claim_expires: null })
+        .where('claimed_by', '=', this.claim.node)
+        .where('status', '=', 'pending')
+        .execute(),
+    );
+  }
+
+  /**
+   * Row updates of many deliveries at once, taken in the same lock order as the log writer (its
+   * append lock, then rows): the writer settles deliveries under that lock, and two transactions
+   * locking the same rows in other orders would deadlock.
+   */
+  async #inLogOrder(work: (db: Kysely<Database>) => Promise<unknown>): Promise<void> {
+    if (this.#dialect !== 'postgres') {
+      await work(this.#db);
+      return;
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#takeLogAppendLock(trx);
+      await work(trx);
+    });
   }
 
   /**
@@ -279,7 +323,7 @@ export class DeliveryLedger {
    * the move waits for the log's append lock (every delivery insert holds it), and the identity
    * sequence then continues after the moved rows. SQLite has one writer and numbers after max.
    */
-  async #beforeFeedMove(trx: Kysely<Database>): Promise<void> {
+  async #takeLogAppendLock(trx: Kysely<Database>): Promise<void> {
     if (this.#dialect === 'postgres')
       await sql`SELECT pg_advisory_xact_lock(${LOG_APPEND_LOCK})`.execute(trx);
   }
@@ -290,7 +334,7 @@ export class DeliveryLedger {
 
   /** Moves the institution's waiting deliveries to its new channel. */
   async switchMode(trx: Kysely<Database>, recipientId: string, mode: DeliveryMode): Promise<void> {
-    await this.#beforeFeedMove(trx);
+    await this.#takeLogAppendLock(trx);
     await trx
       .updateTable('deliveries')
       .set({ ...movedTo(mode), ...this.freshClaim() })
@@ -341,7 +385,7 @@ export class DeliveryLedger {
           throw new Problem('UNKNOWN_DELIVERY', `no dead delivery ${missing.join(', ')}`);
       }
       if (found.length === 0) return { replayed: 0, push: [] };
-      await this.#beforeFeedMove(trx);
+      await this.#takeLogAppendLock(trx);
       await trx
         .updateTable('deliveries')
         .set({ status: 'pending', attempts: 0, last_error: null, ...this.freshClaim() })

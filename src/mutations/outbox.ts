@@ -218,6 +218,8 @@ export interface OutboxOptions {
   readonly eventSource: string;
   /** This node's claim on the deliveries it writes (DeliveryLedger.freshClaim). */
   readonly claim: () => { claimed_by: string; claim_expires: string };
+  /** The change's pending push deliveries this node may send (DeliveryLedger.retakeChange). */
+  readonly retake: (changeId: string) => Promise<OutgoingDelivery[]>;
 }
 
 export class ChangeOutbox {
@@ -358,6 +360,10 @@ export class ChangeOutbox {
           `source reference ${input.sourceReference} was published as change ${earlier.id} with other content`,
         );
       }
+      // The first attempt's answer may have been lost after its commit: its push deliveries are
+      // handed over again (the channel drops those it already has).
+      const again = await this.#options.retake(earlier.id);
+      if (again.length > 0) this.#accepted?.(again);
       return { changeId: earlier.id, recipients: Number(earlier.recipients), repeated: true };
     }
     const push = deliveries.flatMap((d, i) =>

@@ -3,7 +3,7 @@
 // memory — every change's fan-out reads them — and written through to the store. Nothing is
 // deleted: ending a subscription closes it.
 import type { Kysely } from 'kysely';
-import { type Clock, Problem, newId } from '../kernel/index.ts';
+import { type Clock, Generations, Problem, newId } from '../kernel/index.ts';
 import { type Actor, type NetworkRegistry, actorLabel } from '../network/index.ts';
 import type { Database } from '../store/index.ts';
 import type { CapacityRef, Subscription } from './rules.ts';
@@ -31,6 +31,7 @@ export class SubscriptionBook {
   readonly #registry: NetworkRegistry;
   readonly #clock: Clock;
   /** service → active subscriptions */
+  readonly #generations = new Generations();
   #byService = new Map<string, Subscription[]>();
   #settings = new Map<string, DeliverySettings>();
 
@@ -51,6 +52,7 @@ export class SubscriptionBook {
   }
 
   async reload(): Promise<void> {
+    const generation = this.#generations.start();
     const rows = await this.#db
       .selectFrom('subscriptions')
       .selectAll()
@@ -69,6 +71,7 @@ export class SubscriptionBook {
         batch: row.batch === 1,
       });
     }
+    if (!this.#generations.isLatest(generation)) return; // a later reload already swapped in newer rows
     this.#byService = byService;
     this.#settings = settings;
   }
@@ -128,8 +131,9 @@ export class SubscriptionBook {
         })
         .execute();
     });
-    const others = this.ofService(service).filter((s) => s.id !== previous?.id);
-    this.#byService.set(service, [...others, subscription]);
+    // A reload, not an edit of the maps: one that another node's announcement started before this
+    // commit could otherwise finish after it and put the old rows back (see Generations).
+    await this.reload();
     return { subscription, created: previous === undefined };
   }
 
@@ -137,10 +141,7 @@ export class SubscriptionBook {
     const active = this.#active(institutionId, service);
     if (!active) throw new Problem('SUBSCRIPTION_NOT_FOUND', `you have no subscription to ${service}`);
     await endRow(this.#db, active.id, this.#clock.now().toISOString(), actorLabel(actor));
-    this.#byService.set(
-      service,
-      this.ofService(service).filter((s) => s.id !== active.id),
-    );
+    await this.reload();
   }
 
   /**
@@ -177,7 +178,7 @@ export class SubscriptionBook {
         .execute();
       await alsoInTransaction(trx);
     });
-    this.#settings.set(institutionId, stored);
+    await this.reload();
     return stored;
   }
 

@@ -2,7 +2,7 @@
 // The whole registry is small (thousands of rows), so it is held in memory and reloaded after
 // every change; readers on the exchange path never touch the database.
 import type { Kysely } from 'kysely';
-import { type Clock, Problem, newId, parseKbo } from '../kernel/index.ts';
+import { type Clock, Generations, Problem, newId, parseKbo } from '../kernel/index.ts';
 import type { Database } from '../store/index.ts';
 import { hashSecret, mintCredential, secretMatches, splitToken } from './credentials.ts';
 import { findSector } from './reference.ts';
@@ -49,6 +49,7 @@ export class NetworkRegistry {
   #capacities = new Map<string, Capacity>();
   #services = new Map<string, DataService[]>(); // id → versions, ascending
   #credentials = new Map<string, CredentialEntry>();
+  readonly #generations = new Generations();
   /** Tokens already verified since the last reload: skips hashing on every request. */
   #verified = new Map<string, Actor>();
 
@@ -64,12 +65,14 @@ export class NetworkRegistry {
   }
 
   async reload(): Promise<void> {
+    const generation = this.#generations.start();
     const [institutions, capacities, services, credentials] = await Promise.all([
       this.#db.selectFrom('institutions').selectAll().execute(),
       this.#db.selectFrom('capacities').selectAll().execute(),
       this.#db.selectFrom('services').selectAll().orderBy('id').orderBy('version').execute(),
       this.#db.selectFrom('credentials').selectAll().where('revoked_at', 'is', null).execute(),
     ]);
+    if (!this.#generations.isLatest(generation)) return; // a later reload already swapped in newer rows
     this.#institutionsById = new Map(institutions.map((r) => [r.id, toInstitution(r)]));
     this.#institutionsByKbo = new Map([...this.#institutionsById.values()].map((i) => [i.kbo, i]));
     this.#capacities = new Map(capacities.map((r) => [capacityKey(r.sector, r.code), toCapacity(r)]));

@@ -1,7 +1,7 @@
 // Store: the database connection, its dialect adapter and its migrations.
 export { isPostgresUrl, openStore, pendingMigrations } from './database.ts';
 export { migrationProvider } from './migrations.ts';
-export { namedStatement, openReadOnlyReader, redactUrl } from './reader.ts';
+export { namedStatement, openReadOnlyReader, pgConnection, redactUrl } from './reader.ts';
 export type { Dialect, Store, StoreOptions } from './database.ts';
 export type { ReadOnlyReader, StoreReader } from './reader.ts';
 export type * from './schema.ts';

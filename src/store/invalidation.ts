@@ -5,6 +5,7 @@
 // breaks, the node reconnects and reloads everything (it may have missed announcements).
 import pg from 'pg';
 import { CACHE_CHANNEL, type CACHED_TABLES } from './migrations.ts';
+import { pgConnection } from './reader.ts';
 import type { Store } from './database.ts';
 
 export type CachedTable = (typeof CACHED_TABLES)[number];
@@ -33,6 +34,7 @@ class Listener implements CacheListener {
   readonly #running = new Map<() => Promise<void>, { again: boolean; done: Promise<void> }>();
   #client: pg.Client | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(
@@ -46,7 +48,7 @@ class Listener implements CacheListener {
   }
 
   async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url, application_name: 'crossroads-cache' });
+    const client = new pg.Client(pgConnection(this.#url, 'crossroads-cache'));
     client.on('notification', (message) => {
       const reload = this.#reloads[message.payload as CachedTable];
       if (reload) this.#reload(reload);
@@ -56,14 +58,39 @@ class Listener implements CacheListener {
       this.#lost(client);
     });
     client.on('end', () => this.#lost(client));
-    await client.connect();
-    await client.query(`LISTEN ${CACHE_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CACHE_CHANNEL}`);
+    } catch (error) {
+      void client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.#closed) {
+      void client.end().catch(() => undefined);
+      return;
+    }
     this.#client = client;
+    // A connection dropped silently (a NAT or load balancer forgetting it) raises no event: a
+    // heartbeat that gets no answer within 5 s counts as a lost connection.
+    this.#heartbeat ??= setInterval(() => {
+      const current = this.#client;
+      if (!current) return;
+      const timeout = setTimeout(() => this.#lost(current), 5_000);
+      current.query('SELECT 1').then(
+        () => clearTimeout(timeout),
+        () => {
+          clearTimeout(timeout);
+          this.#lost(current);
+        },
+      );
+    }, 10_000);
+    this.#heartbeat.unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
     await client?.end().catch(() => undefined);
@@ -91,6 +118,7 @@ class Listener implements CacheListener {
   #lost(client: pg.Client): void {
     if (this.#client !== client || this.#closed) return;
     this.#client = undefined;
+    void client.end().catch(() => undefined);
     const reconnect = () => {
       this.#retry = undefined;
       if (this.#closed) return;

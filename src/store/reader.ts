@@ -92,8 +92,28 @@ function safeNumber(text: string): number {
 pg.types.setTypeParser(pg.types.builtins.INT8, safeNumber);
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, safeNumber);
 
+/**
+ * Connection settings for every PostgreSQL connection of the hub: a dead peer (a host lost without
+ * closing its sockets) is noticed within seconds on both sides — by this process (socket
+ * keepalive) and by the server, which then ends the session and frees its advisory locks (server
+ * keepalive, session options); a connect attempt gives up after 10 s; a session that sits in an
+ * open transaction for 60 s (a stalled writer holding the log's append lock) is ended.
+ */
+export function pgConnection(url: string, applicationName: string): pg.ClientConfig {
+  return {
+    connectionString: url,
+    application_name: applicationName,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    connectionTimeoutMillis: 10_000,
+    options:
+      '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 ' +
+      '-c idle_in_transaction_session_timeout=60000',
+  };
+}
+
 export function openPgPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'crossroads' });
+  const pool = new pg.Pool({ ...pgConnection(url, 'crossroads'), max });
   // An idle pooled connection that the server ends (restart, failover) is replaced on next use;
   // without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
