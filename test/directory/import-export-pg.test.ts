@@ -5,25 +5,30 @@
 // finished (the person indexes built again), a finished import run again, export then import.
 // Runs when CROSSROADS_TEST_PG_URL names a server; within `npm test`, in its PostgreSQL pass.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { readConfig } from '../../src/config.ts';
-import { demoInstitution, startDemo } from '../../src/demo/index.ts';
+import { startDemo } from '../../src/demo/index.ts';
 import { createHub } from '../../src/hub.ts';
-import { addDays, makeInsz } from '../../src/kernel/index.ts';
+import {
+  A,
+  B,
+  C,
+  CM,
+  GENT,
+  type ImportSummary,
+  LIEGE,
+  type Loaded,
+  NOT_IN_HUB,
+  SFPD,
+  bigCsv,
+  directoryCli,
+  rejects,
+  waitForProgress as waitFor,
+} from './import-helpers.ts';
 
 const adminUrl = process.env.CROSSROADS_TEST_PG_URL;
 const skip = !adminUrl
@@ -32,24 +37,19 @@ const skip = !adminUrl
     ? 'runs in the PostgreSQL pass of npm test'
     : false;
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-const REPO = new URL('../..', import.meta.url).pathname;
+interface Target {
+  /** A data directory without a SQLite file: the CLI finds the database by its URL alone. */
+  readonly dir: string;
+  readonly url: string;
+  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
+}
 
-const GENT = demoInstitution('ocmwGent').kbo; // sector 17.1: capacities 1, 2, 3
-const LIEGE = demoInstitution('cpasLiege').kbo; // sector 17.1
-const CM = demoInstitution('cm').kbo; // sector 11.1: capacity 1
-const RVA = demoInstitution('rva').kbo; // sector 18: capacity 1
-const SFPD = demoInstitution('sfpd').kbo; // sector 5: capacities 30, 100
-const NOT_IN_HUB = '0403019261';
-
-const A = '85073003328';
-const B = '17073003384';
-const C = makeInsz({ year: 1962, month: 3, day: 14, sequence: 201 });
-
-const work = mkdtempSync(join(tmpdir(), 'crossroads-bulk-pg-'));
+const { work, file, start, cli, ok, killChildren, close } = directoryCli(
+  'crossroads-bulk-pg-',
+  (t: Target) => ({ CROSSROADS_DATA_DIR: t.dir, CROSSROADS_DATABASE_URL: t.url }),
+);
 const prefix = `crossroads_bulk_${randomBytes(4).toString('hex')}`;
 const databases: string[] = [];
-const children = new Set<ChildProcess>();
 let admin: pg.Client | undefined;
 let pristine = '';
 let counter = 0;
@@ -89,14 +89,14 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killChildren();
   if (admin) {
     for (const name of databases.reverse()) {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     }
     await admin.end();
   }
-  rmSync(work, { recursive: true, force: true });
+  close();
 });
 
 async function createDatabase(name: string, template: string): Promise<void> {
@@ -113,13 +113,6 @@ async function createDatabase(name: string, template: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-interface Target {
-  /** A data directory without a SQLite file: the CLI finds the database by its URL alone. */
-  readonly dir: string;
-  readonly url: string;
-  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
 }
 
 /** A fresh database holding the demo network (its registrations emptied when asked). */
@@ -142,88 +135,6 @@ async function target(options: { emptyDirectory?: boolean } = {}): Promise<Targe
   return { dir, url, query };
 }
 
-function file(name: string, text: string): string {
-  const path = join(work, `${++counter}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
-
-interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const environment = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !['CROSSROADS_DB', 'CROSSROADS_LOG_KEY', 'CROSSROADS_DATABASE_URL'].includes(name),
-  ),
-);
-
-function start(t: Target, args: readonly string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, 'directory', ...args], {
-    cwd: REPO,
-    env: { ...environment, CROSSROADS_DATA_DIR: t.dir, CROSSROADS_DATABASE_URL: t.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, done };
-}
-
-function cli(t: Target, ...args: string[]): Promise<CliResult> {
-  return start(t, args).done;
-}
-
-interface ImportSummary {
-  readonly status: string;
-  readonly import: string;
-  readonly resumedAfterLine: number | null;
-  readonly loaded: number;
-  readonly rejected: number;
-  readonly totalLoaded: number;
-  readonly totalRejected: number;
-  readonly rejects: string | null;
-}
-
-async function ok<T = ImportSummary>(t: Target, ...args: string[]): Promise<T> {
-  const result = await cli(t, ...args);
-  assert.equal(result.code, 0, `exit ${result.code}: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as T;
-}
-
-function rejects(path: string): { line: number; code: string }[] {
-  const [header, ...rows] = readFileSync(path, 'utf8').trimEnd().split('\n');
-  assert.equal(header, 'line,code,reason,original');
-  return rows.map((row) => {
-    const m = /^(\d+),([A-Z_]+),/.exec(row);
-    assert.ok(m, `a reject line: ${row}`);
-    return { line: Number(m[1]), code: m[2]! };
-  });
-}
-
-interface Loaded {
-  readonly insz: string;
-  readonly kbo: string;
-  readonly sector: number;
-  readonly subsector: number;
-  readonly capacity: number;
-  readonly phase: number;
-  readonly start: string;
-  readonly end: string | null;
-}
-
 /** The registrations an import loaded (all of them when no import is named), in a stable order. */
 function loaded(t: Target, importId?: string): Promise<Loaded[]> {
   return t.query<Loaded>(
@@ -242,17 +153,8 @@ async function progressOf(t: Target): Promise<{ lines: number; finished: boolean
   return row ? { lines: Number(row.lines_done), finished: row.finished_at !== null } : undefined;
 }
 
-async function waitForProgress(t: Target, atLeast: number): Promise<number> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const progress = await progressOf(t);
-    if (progress && progress.lines >= atLeast) {
-      assert.equal(progress.finished, false, 'the import was still running');
-      return progress.lines;
-    }
-    assert.ok(Date.now() < deadline, 'the import made progress');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function waitForProgress(t: Target, atLeast: number): Promise<number> {
+  return waitFor(() => progressOf(t), atLeast, 120_000);
 }
 
 async function personIndexes(t: Target): Promise<string[]> {
@@ -261,38 +163,6 @@ async function personIndexes(t: Target): Promise<string[]> {
       ORDER BY indexname`,
   );
   return rows.map((r) => r.indexname);
-}
-
-/** Lines 2..n+1 of a generated CSV; every `badEvery`-th data line has a wrong INSZ check digit. */
-function bigCsv(lines: number, badEvery: number): { text: string; good: number; bad: number[] } {
-  const kinds: [string, number, number][] = [
-    [GENT, 17, 2],
-    [LIEGE, 17, 1],
-    [CM, 11, 1],
-    [RVA, 18, 1],
-    [SFPD, 5, 30],
-  ];
-  const out = ['insz,institution,sector,capacity,start,end,phase'];
-  const bad: number[] = [];
-  for (let i = 0; i < lines; i++) {
-    const person = Math.floor(i / 5);
-    let insz = makeInsz({
-      year: 1930 + (person % 80),
-      month: 1 + (person % 12),
-      day: 1 + (Math.floor(person / 12) % 28),
-      sequence: 1 + (Math.floor(person / 960) % 997),
-    });
-    if ((i + 1) % badEvery === 0) {
-      insz = insz.slice(0, 9) + String((Number(insz.slice(9)) + 1) % 100).padStart(2, '0');
-      bad.push(i + 2);
-    }
-    const [kbo, sector, capacity] = kinds[i % kinds.length]!;
-    const startDate = addDays('2001-01-01', i % 7000);
-    out.push(
-      `${insz},${kbo},${sector},${capacity},${startDate},${i % 4 === 0 ? addDays(startDate, 400) : ''},${i % 3 === 0 ? 902 : 0}`,
-    );
-  }
-  return { text: out.join('\n') + '\n', good: lines - bad.length, bad };
 }
 
 describe('directory import on PostgreSQL', { skip }, () => {
@@ -375,7 +245,7 @@ describe('directory import on PostgreSQL', { skip }, () => {
     assert.equal((await loaded(t)).filter((r) => r.insz === B && r.kbo === SFPD).length, 2);
   });
 
-  const big = bigCsv(200_000, 997);
+  const big = bigCsv(200_000, 997, (i) => (i % 3 === 0 ? 902 : 0));
 
   test('killed with SIGKILL mid-file, then run again: every line loaded once, every reject written once', async () => {
     const t = await target({ emptyDirectory: true });

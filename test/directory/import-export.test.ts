@@ -5,41 +5,40 @@
 // line exactly once and writes every reject once; a finished import runs again without loading;
 // export then import into an empty directory gives back the same registrations.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { demoInstitution } from '../../src/demo/index.ts';
-import { addDays, makeInsz } from '../../src/kernel/index.ts';
 import { sqliteOnly } from '../helpers/engine.ts';
 import { startTestHub } from '../helpers/test-hub.ts';
+import {
+  A,
+  B,
+  C,
+  CM,
+  GENT,
+  type ImportSummary,
+  LIEGE,
+  type Loaded,
+  NOT_IN_HUB,
+  RVA,
+  SFPD,
+  bigCsv,
+  directoryCli,
+  rejects,
+  waitForProgress as waitFor,
+} from './import-helpers.ts';
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-const REPO = new URL('../..', import.meta.url).pathname;
-
-const GENT = demoInstitution('ocmwGent').kbo; // sector 17.1: capacities 1, 2, 3
-const LIEGE = demoInstitution('cpasLiege').kbo; // sector 17.1
-const CM = demoInstitution('cm').kbo; // sector 11.1: capacity 1
-const RVA = demoInstitution('rva').kbo; // sector 18: capacity 1
-const SFPD = demoInstitution('sfpd').kbo; // sector 5: capacities 30, 100
 const ENERGY = demoInstitution('energy').kbo; // in no sector
-const NOT_IN_HUB = '0403019261'; // a valid enterprise number the demo network does not hold
 
 /** On the PostgreSQL pass of npm test, import-export-pg.test.ts runs the key cases instead. */
 const skip = sqliteOnly('reads and copies the SQLite file; import-export-pg.test.ts covers PostgreSQL');
-const work = mkdtempSync(join(tmpdir(), 'crossroads-bulk-'));
+/** The CLI finds the database from CROSSROADS_DATA_DIR alone, as a hub would (no PostgreSQL URL). */
+const { work, file, start, cli, ok, close } = directoryCli('crossroads-bulk-', (dir: string) => ({
+  CROSSROADS_DATA_DIR: dir,
+}));
 let pristine: string;
-const children = new Set<ChildProcess>();
 
 before(async () => {
   if (skip) return;
@@ -49,10 +48,7 @@ before(async () => {
   vacuumInto(th.hub.config.databasePath, pristine);
 });
 
-after(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => close());
 
 function vacuumInto(from: string, to: string): void {
   const db = new DatabaseSync(from);
@@ -64,13 +60,6 @@ function vacuumInto(from: string, to: string): void {
 }
 
 let dirs = 0;
-
-/** The CLI finds the database from CROSSROADS_DATA_DIR alone, as a hub would (no PostgreSQL URL). */
-const environment = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !['CROSSROADS_DB', 'CROSSROADS_LOG_KEY', 'CROSSROADS_DATABASE_URL'].includes(name),
-  ),
-);
 
 /** A data folder holding a copy of the demo hub's database (its registrations emptied when asked). */
 function dataDir(options: { emptyDirectory?: boolean } = {}): string {
@@ -90,88 +79,6 @@ function withDb<T>(dir: string, use: (db: DatabaseSync) => T, readOnly = true): 
   }
 }
 
-function file(name: string, text: string): string {
-  const path = join(work, `${++dirs}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
-
-interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function start(dir: string, args: readonly string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, 'directory', ...args], {
-    cwd: REPO,
-    env: { ...environment, CROSSROADS_DATA_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, done };
-}
-
-function cli(dir: string, ...args: string[]): Promise<CliResult> {
-  return start(dir, args).done;
-}
-
-interface ImportSummary {
-  readonly status: string;
-  readonly import: string;
-  readonly resumedAfterLine: number | null;
-  readonly loaded: number;
-  readonly rejected: number;
-  readonly totalLoaded: number;
-  readonly totalRejected: number;
-  readonly rejects: string | null;
-  readonly seconds: number;
-  readonly linesPerSecond: number;
-}
-
-/** Runs a command that must succeed; returns its JSON summary. */
-async function ok<T = ImportSummary>(dir: string, ...args: string[]): Promise<T> {
-  const result = await cli(dir, ...args);
-  assert.equal(result.code, 0, `exit ${result.code}: ${result.stderr}`);
-  const line = result.stdout.trim().split('\n').at(-1)!;
-  return JSON.parse(line) as T;
-}
-
-/** The reject file as [line, code] pairs (and the whole rows for closer looks). */
-function rejects(path: string): { line: number; code: string; reason: string; original: string }[] {
-  const [header, ...rows] = readFileSync(path, 'utf8').trimEnd().split('\n');
-  assert.equal(header, 'line,code,reason,original');
-  return rows.map((row) => {
-    const m = /^(\d+),([A-Z_]+),("(?:[^"]|"")*"|[^,]*),("(?:[^"]|"")*"|.*)$/.exec(row);
-    assert.ok(m, `a reject line: ${row}`);
-    const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replaceAll('""', '"') : s);
-    return { line: Number(m[1]), code: m[2]!, reason: unquote(m[3]!), original: unquote(m[4]!) };
-  });
-}
-
-interface Loaded {
-  readonly insz: string;
-  readonly kbo: string;
-  readonly sector: number;
-  readonly subsector: number;
-  readonly capacity: number;
-  readonly phase: number;
-  readonly start: string;
-  readonly end: string | null;
-}
-
 /** The registrations an import loaded (all of them when no import is named), in a stable order. */
 function loaded(dir: string, importId?: string): Loaded[] {
   return withDb(dir, (db) =>
@@ -186,10 +93,6 @@ function loaded(dir: string, importId?: string): Loaded[] {
       .map((r) => ({ ...r }) as unknown as Loaded),
   );
 }
-
-const A = '85073003328'; // valid, born 1985
-const B = '17073003384'; // valid, born 2017
-const C = makeInsz({ year: 1962, month: 3, day: 14, sequence: 201 });
 
 describe('directory import: validation of every line', { skip }, () => {
   test('a CSV with good lines and bad lines of each kind: the good ones load, each bad one is in the reject file with its line and code', async () => {
@@ -424,38 +327,6 @@ describe('directory import: validation of every line', { skip }, () => {
   });
 });
 
-/** Lines 2..n+1 of a generated CSV; every `badEvery`-th data line has a wrong INSZ check digit. */
-function bigCsv(lines: number, badEvery: number): { text: string; good: number; bad: number[] } {
-  const kinds: [string, number, number][] = [
-    [GENT, 17, 2],
-    [LIEGE, 17, 1],
-    [CM, 11, 1],
-    [RVA, 18, 1],
-    [SFPD, 5, 30],
-  ];
-  const out = ['insz,institution,sector,capacity,start,end,phase'];
-  const bad: number[] = [];
-  for (let i = 0; i < lines; i++) {
-    const person = Math.floor(i / 5);
-    let insz = makeInsz({
-      year: 1930 + (person % 80),
-      month: 1 + (person % 12),
-      day: 1 + (Math.floor(person / 12) % 28),
-      sequence: 1 + (Math.floor(person / 960) % 997),
-    });
-    if ((i + 1) % badEvery === 0) {
-      insz = insz.slice(0, 9) + String((Number(insz.slice(9)) + 1) % 100).padStart(2, '0');
-      bad.push(i + 2);
-    }
-    const [kbo, sector, capacity] = kinds[i % kinds.length]!;
-    const startDate = addDays('2001-01-01', i % 7000);
-    out.push(
-      `${insz},${kbo},${sector},${capacity},${startDate},${i % 4 === 0 ? addDays(startDate, 400) : ''},0`,
-    );
-  }
-  return { text: out.join('\n') + '\n', good: lines - bad.length, bad };
-}
-
 function progressOf(dir: string): { lines: number; finished: boolean } | undefined {
   try {
     return withDb(dir, (db) => {
@@ -467,17 +338,8 @@ function progressOf(dir: string): { lines: number; finished: boolean } | undefin
   }
 }
 
-async function waitForProgress(dir: string, atLeast: number): Promise<number> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const progress = progressOf(dir);
-    if (progress && progress.lines >= atLeast) {
-      assert.equal(progress.finished, false, 'the import was still running');
-      return progress.lines;
-    }
-    assert.ok(Date.now() < deadline, 'the import made progress');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function waitForProgress(dir: string, atLeast: number): Promise<number> {
+  return waitFor(() => progressOf(dir), atLeast, 60_000);
 }
 
 function personIndexes(dir: string): string[] {
