@@ -372,7 +372,8 @@ class PgSequencer {
       if (!this.leader && !this.#paused) await this.#tryLead();
       if (!this.leader) return await this.#follow();
       if (this.#paused) return;
-      while (!this.#closing && (await this.#integrate()) > 0);
+      // Paused or closing stops it between batches (a pause must hold from the moment it is answered).
+      while (!this.#closing && !this.#paused && (await this.#integrate()) > 0);
     } catch (error) {
       if (this.#client && isConnectionError(error)) this.#resign();
       this.#events?.integrationFailed(error instanceof Error ? error.message : String(error));
