@@ -5,11 +5,10 @@
 // On the PostgreSQL pass of `npm test` both hubs and `log verify` run on the data folder's database.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { DemoFile } from '../../src/demo/index.ts';
 import {
   type Checkpoint,
   openNote,
@@ -18,7 +17,7 @@ import {
   verifyConsistency,
 } from '../../src/log/index.ts';
 import { databaseEnv, databaseFor, dropTestDatabase, openTestReader } from '../helpers/engine.ts';
-import { CLI, REPO, b64, cliJson, runCli, sleep, waitFor } from './log-helpers.ts';
+import { CLI, REPO, b64, cliJson, runCli, sleep, waitFor, waitForDemoFile } from './log-helpers.ts';
 
 let work: string;
 /** The hub's database on the PostgreSQL pass (its SQLite file in `work` on the SQLite pass). */
@@ -58,27 +57,6 @@ function startHub(): { child: ChildProcess; output: () => string } {
   return { child, output: () => output };
 }
 
-/** demo.json once the hub (re)wrote it for a URL other than `previous`, and the hub answers. */
-async function demoFile(previous: string | undefined, output: () => string): Promise<DemoFile> {
-  const path = join(work, 'demo.json');
-  return waitFor(
-    `the hub to start (output so far: ${output()})`,
-    async () => {
-      if (!existsSync(path)) return undefined;
-      let file: DemoFile;
-      try {
-        file = JSON.parse(readFileSync(path, 'utf8')) as DemoFile;
-      } catch {
-        return undefined; // being written
-      }
-      if (file.hub === previous) return undefined;
-      const health = await fetch(`${file.hub}/health`).catch(() => undefined);
-      return health?.status === 200 ? file : undefined;
-    },
-    30_000,
-  );
-}
-
 async function latestCheckpoint(hub: string, vkey: string): Promise<Checkpoint> {
   const note = await (await fetch(`${hub}/public/log/checkpoint`)).text();
   return parseCheckpoint(openNote(note, [parseVerifierKey(vkey)]).text);
@@ -86,7 +64,7 @@ async function latestCheckpoint(hub: string, vkey: string): Promise<Checkpoint> 
 
 test('after SIGKILL during a load of exchanges and a restart, log verify passes and every answered exchange is logged', async () => {
   const first = startHub();
-  const demo = await demoFile(undefined, first.output);
+  const demo = await waitForDemoFile(work, undefined, first);
   const { verifierKey } = (await (await fetch(`${demo.hub}/public/log/key`)).json()) as {
     verifierKey: string;
   };
@@ -136,7 +114,7 @@ test('after SIGKILL during a load of exchanges and a restart, log verify passes 
 
   // Restart on the same data folder and let the sequencer integrate what was committed.
   const second = startHub();
-  const again = await demoFile(demo.hub, second.output);
+  const again = await waitForDemoFile(work, demo.hub, second);
   const operator = { authorization: `Bearer ${again.operator.token}` };
   const status = await waitFor('the sequencer to catch up after the restart', async () => {
     const now = (await (await fetch(`${again.hub}/admin/log/status`, { headers: operator })).json()) as {

@@ -1,8 +1,11 @@
 // Shared by the exchange-log tests: waiting for the sequencer, a permitted exchange, reading the
 // stored log, copying a database, and running the real CLI.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { DemoFile } from '../../src/demo/index.ts';
 import type { Hub } from '../../src/hub.ts';
 import type { StoredCheckpoint } from '../../src/log/index.ts';
 import type { StoreReader } from '../../src/store/index.ts';
@@ -115,4 +118,37 @@ export function cliJson<T = Record<string, unknown>>(result: CliResult): T {
   const line = result.stdout.trim().split('\n').at(-1);
   assert.ok(line, `no output (stderr: ${result.stderr})`);
   return JSON.parse(line) as T;
+}
+
+/**
+ * demo.json once a `crossroads start --demo` process on `work` (re)wrote it for a URL other than
+ * `previous` and the hub answers; fails at once, with the hub's output, if the process exited.
+ */
+export async function waitForDemoFile(
+  work: string,
+  previous: string | undefined,
+  hub: { readonly child: ChildProcess; readonly output: () => string },
+  timeoutMs = 45_000,
+): Promise<DemoFile> {
+  const path = join(work, 'demo.json');
+  const file = waitFor(
+    'the hub to start',
+    async () => {
+      assert.ok(hub.child.exitCode === null, `the hub exited: ${hub.output()}`);
+      if (!existsSync(path)) return undefined;
+      let file: DemoFile;
+      try {
+        file = JSON.parse(readFileSync(path, 'utf8')) as DemoFile;
+      } catch {
+        return undefined; // being written
+      }
+      if (file.hub === previous) return undefined;
+      const health = await fetch(`${file.hub}/health`).catch(() => undefined);
+      return health?.status === 200 ? file : undefined;
+    },
+    timeoutMs,
+  );
+  return file.catch((error: unknown) => {
+    throw new Error(`${String(error)}\nhub output:\n${hub.output()}`, { cause: error });
+  });
 }

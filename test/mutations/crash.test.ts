@@ -26,7 +26,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, after, test } from 'node:test';
@@ -46,7 +46,7 @@ import type { ChangeEvent } from '../../src/mutations/index.ts';
 import { deleteNatsStream } from '../../src/mutations/nats.ts';
 import { databaseEnv, databaseFor, dropTestDatabase, openTestReader } from '../helpers/engine.ts';
 // eslint-disable-next-line no-restricted-imports -- the log tests' helpers, not the log capability's internals
-import { CLI, REPO, cliJson, runCli, sleep, waitFor } from '../log/log-helpers.ts';
+import { CLI, REPO, cliJson, runCli, sleep, waitFor, waitForDemoFile } from '../log/log-helpers.ts';
 
 const NATS_URL = process.env.CROSSROADS_TEST_NATS_URL;
 const PEOPLE = 60;
@@ -108,31 +108,6 @@ function startHub(env: Record<string, string>): Hub {
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** demo.json once the hub (re)wrote it for a URL other than `previous`, and the hub answers. */
-async function demoFile(work: string, previous: string | undefined, hub: Hub): Promise<DemoFile> {
-  const path = join(work, 'demo.json');
-  const file = waitFor(
-    'the hub to start',
-    async () => {
-      assert.ok(hub.child.exitCode === null, `the hub exited: ${hub.output()}`);
-      if (!existsSync(path)) return undefined;
-      let file: DemoFile;
-      try {
-        file = JSON.parse(readFileSync(path, 'utf8')) as DemoFile;
-      } catch {
-        return undefined; // being written
-      }
-      if (file.hub === previous) return undefined;
-      const health = await fetch(`${file.hub}/health`).catch(() => undefined);
-      return health?.status === 200 ? file : undefined;
-    },
-    45_000,
-  );
-  return file.catch((error: unknown) => {
-    throw new Error(`${String(error)}\nhub output:\n${hub.output()}`, { cause: error });
-  });
 }
 
 const credential = (demo: DemoFile, key: DemoInstitutionKey): string =>
@@ -274,7 +249,7 @@ async function crashDuringFanOut(
   const run = randomUUID().slice(0, 8);
 
   const first = startHub(env);
-  const demo = await demoFile(work, undefined, first);
+  const demo = await waitForDemoFile(work, undefined, first);
   t.diagnostic(`hub started after ${since()}`);
 
   // The Pension Service and OCMW Gent take their changes pushed to receivers in this process (which
@@ -438,7 +413,7 @@ async function crashDuringFanOut(
   // The webhooks come back; the hub restarts on the same data and Gent is pointed at its own again.
   for (const r of receivers) r.failNext(0);
   const second = startHub(env);
-  const again = await demoFile(work, demo.hub, second);
+  const again = await waitForDemoFile(work, demo.hub, second);
   const keysAgain = (await (await fetch(`${again.hub}/public/changes/keys`)).json()) as typeof jwks;
   assert.deepEqual(keysAgain, jwks, 'the delivery key survives the restart');
   await pushTo(again, 'ocmwGent', inbox.get('ocmwGent')!.url);
