@@ -15,6 +15,7 @@ import { type Actor, type Institution, type NetworkRegistry, actorLabel } from '
 import {
   type Database,
   type Precompiled,
+  type PrecompiledRead,
   type Store,
   precompile,
   precompileRead,
@@ -55,13 +56,10 @@ export class PersonsDirectory {
   readonly #identity: IdentitySource;
   readonly #clock: Clock;
   readonly #inSector: Precompiled<Database['registrations']>;
-  /** The two reads on the exchange path, on the store's read-only connection. */
+  /** The two reads on the exchange path, through the store's hot-path reader. */
   readonly #hotReads: {
-    readonly atInstitution: (values: {
-      insz: string;
-      institution: string;
-    }) => Promise<Database['registrations'][]>;
-    readonly inSector: (values: { insz: string; sector: number }) => Promise<Database['registrations'][]>;
+    readonly atInstitution: PrecompiledRead<Database['registrations']>;
+    readonly inSector: PrecompiledRead<Database['registrations']>;
   };
 
   /** Multi-row INSERTs for bulk loads, compiled once per row count (see compileBulkInsert). */
@@ -87,11 +85,9 @@ export class PersonsDirectory {
       .where('sector', '=', slot<number>('sector'))
       .orderBy('start_date');
     this.#inSector = precompile(inSector);
-    const precompiledAt = precompileRead(atInstitution, store.reader);
-    const precompiledIn = precompileRead(inSector, store.reader);
     this.#hotReads = {
-      atInstitution: (values) => precompiledAt.all(values),
-      inSector: (values) => precompiledIn.all(values),
+      atInstitution: precompileRead(atInstitution, store.reader),
+      inSector: precompileRead(inSector, store.reader),
     };
   }
 
@@ -334,13 +330,13 @@ export class PersonsDirectory {
 
   /** On the exchange path: the caller's registrations for the person. */
   async ofPersonAtInstitution(insz: string, institutionId: string): Promise<Registration[]> {
-    const rows = await this.#hotReads.atInstitution({ insz, institution: institutionId });
+    const rows = await this.#hotReads.atInstitution.all({ insz, institution: institutionId });
     return rows.map(toRegistration);
   }
 
   /** On the exchange path (routing): the person's registrations in a sector. */
   async ofPersonInSector(insz: string, sector: number): Promise<Registration[]> {
-    const rows = await this.#hotReads.inSector({ insz, sector });
+    const rows = await this.#hotReads.inSector.all({ insz, sector });
     return rows.map(toRegistration);
   }
 

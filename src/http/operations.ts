@@ -22,7 +22,9 @@ export interface ReadinessCheck {
 export interface OperationsSources {
   /** Each named check; the hub is ready when all pass. */
   readonly readiness: () => Promise<Record<string, ReadinessCheck>>;
-  readonly log: () => Promise<{ records: number; treeSize: number; checkpointAgeSeconds: number | null }>;
+  readonly log: () => { records: number; treeSize: number };
+  /** Seconds since the latest signed checkpoint (null before the first): one read per scrape. */
+  readonly checkpointAgeSeconds: () => Promise<number | null>;
   readonly deliveries: () => Promise<{
     pendingPush: number;
     pendingPull: number;
@@ -65,16 +67,16 @@ export class HubMetrics {
       name: 'crossroads_log_records',
       help: 'Records committed to the exchange log',
       registers,
-      async collect() {
-        this.set((await log()).records);
+      collect() {
+        this.set(log().records);
       },
     });
     new Gauge({
       name: 'crossroads_log_tree_size',
       help: 'Records in the latest signed checkpoint',
       registers,
-      async collect() {
-        this.set((await log()).treeSize);
+      collect() {
+        this.set(log().treeSize);
       },
     });
     new Gauge({
@@ -82,7 +84,7 @@ export class HubMetrics {
       help: 'Age of the latest signed checkpoint (absent before the first)',
       registers,
       async collect() {
-        const age = (await log()).checkpointAgeSeconds;
+        const age = await sources.checkpointAgeSeconds();
         if (age !== null) this.set(age);
       },
     });

@@ -83,10 +83,8 @@ export function namedStatement(
 // double; a value that does not is refused, not rounded. numeric (sum()) likewise.
 function safeNumber(text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) && !Number.isFinite(value))
-    throw new Error(`PostgreSQL returned ${text}, which does not fit a JavaScript number`);
-  if (Number.isInteger(value) && !Number.isSafeInteger(value))
-    throw new Error(`PostgreSQL returned ${text}, beyond the largest safe integer`);
+  if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
+    throw new Error(`PostgreSQL returned ${text}, which does not fit a JavaScript number exactly`);
   return value;
 }
 pg.types.setTypeParser(pg.types.builtins.INT8, safeNumber);
